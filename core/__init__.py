@@ -1,0 +1,1 @@
+"""The journal core: school data and rules. Knows nothing of Telegram or schedulers."""

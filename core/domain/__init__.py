@@ -1,0 +1,1 @@
+"""Pure domain rules over frozen dataclasses. No I/O, no clock reads, standard library only."""

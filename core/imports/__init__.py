@@ -1,0 +1,1 @@
+"""Parsers for files brought in by staff (people lists, timetables). Pure: no storage access."""

@@ -1,0 +1,1 @@
+"""Proactive messages: outbox fan-out, paced delivery and scheduled jobs."""

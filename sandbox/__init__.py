@@ -1,0 +1,1 @@
+"""Local stand-in for the Telegram Bot API, for tests, benchmarks and the demo."""
