@@ -1,1 +1,1 @@
-"""Use cases: authorize the viewer, run domain rules, commit one unit of work, return plain data."""
+"""Use cases: authorize the viewer, apply domain rules, commit one unit of work, return data."""

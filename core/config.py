@@ -1,0 +1,167 @@
+"""Core configuration: the ``[database]``, ``[school]`` and ``[logging]`` tables of config.toml.
+
+Loaded from a TOML file (``--config PATH``, else ``./config.toml`` if present, else defaults) with
+environment overrides ``EJOURNAL_<SECTION>__<KEY>``. Secrets are ``SecretStr`` and never printed.
+Other packages extend :class:`CoreSettings` with their own tables in their composition root.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from core.errors import InvalidInput
+from core.i18n import LANGUAGES
+
+DEFAULT_CONFIG_FILE = Path("config.toml")
+DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./data/ejournal.sqlite3"
+
+
+class Section(BaseModel):
+    """A config table: unknown keys are an error, so a typo never silently falls back."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(Section):
+    """Where the journal lives."""
+
+    url: str = Field(
+        default=DEFAULT_SQLITE_URL,
+        description="SQLAlchemy URL: sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db",
+    )
+    password: SecretStr | None = Field(
+        default=None, description="Database password, kept out of the URL so it is never shown"
+    )
+    echo: bool = False
+    pool_size: int = Field(default=10, ge=1, le=200)
+
+    @field_validator("url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "database.url must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
+        return value
+
+
+class SchoolSettings(Section):
+    """Defaults for schools that have not configured their own policy."""
+
+    time_zone: str = "Europe/Riga"
+    locale: Literal["lv", "en", "ru"] = "lv"
+
+    @field_validator("time_zone")
+    @classmethod
+    def _real_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The configured zone as a ZoneInfo."""
+        return ZoneInfo(self.time_zone)
+
+
+class LoggingSettings(Section):
+    """How much the processes log (never personal data, never secrets)."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"
+
+
+class CoreSettings(BaseSettings):
+    """Settings every ejournal process needs."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="EJOURNAL_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    database: DatabaseSettings = DatabaseSettings()
+    school: SchoolSettings = SchoolSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Environment beats the file (which arrives as init values)."""
+        return (env_settings, init_settings)
+
+
+SettingsT = TypeVar("SettingsT", bound=CoreSettings)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise InvalidInput("config.file_missing", path=str(path)) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput("config.toml_invalid", path=str(path), detail=str(exc)) from exc
+
+
+def resolve_config_path(path: Path | None) -> Path | None:
+    """The file to read: the one named, else ./config.toml when present, else none."""
+    if path is not None:
+        return path
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
+def load_settings(path: Path | None = None, model: type[SettingsT] = CoreSettings) -> SettingsT:  # type: ignore[assignment]
+    """Load and validate settings; bad values raise InvalidInput naming each offending key."""
+    chosen = resolve_config_path(path)
+    data = _read_toml(chosen) if chosen is not None else {}
+    try:
+        return model(**data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise InvalidInput(
+            "config.invalid", path=str(chosen or "(defaults)"), detail=problems
+        ) from exc
+
+
+def masked(settings: BaseSettings) -> dict[str, Any]:
+    """The effective settings as plain data with every secret and password masked."""
+    data = settings.model_dump(mode="json")
+    db = data.get("database")
+    if isinstance(db, dict) and isinstance(db.get("url"), str):
+        db["url"] = mask_url(db["url"])
+    return data
+
+
+def mask_url(url: str) -> str:
+    """Hide a password embedded in a URL (``scheme://user:secret@host`` → ``user:***@``)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    creds, _, host = rest.rpartition("@")
+    if ":" in creds:
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return url
+
+
+def supported_languages() -> tuple[str, ...]:
+    """UI languages the product speaks."""
+    return LANGUAGES

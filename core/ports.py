@@ -1,0 +1,345 @@
+"""Ports: what services need from storage, as Protocols. core.storage implements them.
+
+Services depend on these and never on SQLAlchemy. A unit of work is single-use: a service enters
+it, works, and calls ``commit()``; leaving without commit rolls everything back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from core.clock import Clock
+from core.domain.access import GroupFacts, PupilFacts, Viewer
+from core.domain.calendar import BellSchedule, SchoolCalendar
+from core.domain.events import Event
+from core.domain.marks import MarkValue
+from core.domain.records import (
+    AssessmentRecord,
+    AttendanceRow,
+    AuditRecord,
+    ClassRecord,
+    GroupRecord,
+    LessonRecord,
+    MarkRecord,
+    MarkRow,
+    PersonRecord,
+    SchoolRecord,
+    SchoolYearRecord,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonData:
+    """Every stored field of a person: what an import compares and writes."""
+
+    given_name: str
+    family_name: str
+    personal_code: str | None = None
+    birth_date: date | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+class DirectoryRepository(Protocol):
+    """Schools, people and the facts the access policy needs."""
+
+    async def school(self, school_id: int) -> SchoolRecord | None:
+        """A school by id."""
+        ...
+
+    async def school_by_code(self, code: str) -> SchoolRecord | None:
+        """A school by its short code."""
+        ...
+
+    async def schools(self) -> Sequence[SchoolRecord]:
+        """Every school, by code."""
+        ...
+
+    async def add_school(
+        self, *, code: str, name: str, time_zone: str, locale: str, now: datetime
+    ) -> SchoolRecord:
+        """Create a school."""
+        ...
+
+    async def add_school_year(
+        self, school_id: int, name: str, calendar: SchoolCalendar
+    ) -> SchoolYearRecord:
+        """Create a school year with its terms and days off."""
+        ...
+
+    async def add_bell_schedule(
+        self, school_id: int, schedule: BellSchedule, *, is_default: bool
+    ) -> None:
+        """Store a named bell schedule."""
+        ...
+
+    async def school_policy(self, school_id: int) -> Mapping[str, Any]:
+        """The school's stored policy settings (validated by the caller)."""
+        ...
+
+    async def school_year_on(self, school_id: int, on: date) -> SchoolYearRecord | None:
+        """The school year that contains a date, else the latest one that started before it."""
+        ...
+
+    async def viewer(self, person_id: int) -> Viewer | None:
+        """The roles and links of a person, or None if there is no such person."""
+        ...
+
+    async def pupil_facts(self, pupil_id: int) -> PupilFacts | None:
+        """Schools, classes and teachers of a pupil; None if the person is no pupil."""
+        ...
+
+    async def group_facts(self, group_id: int) -> GroupFacts | None:
+        """School, teachers and classes of a teaching group."""
+        ...
+
+    async def group(self, group_id: int) -> GroupRecord | None:
+        """A teaching group."""
+        ...
+
+    async def person(self, person_id: int) -> PersonRecord | None:
+        """A person."""
+        ...
+
+    async def counts(self) -> Mapping[str, int]:
+        """Entity counts for the whole deployment."""
+        ...
+
+
+class PeopleRepository(Protocol):
+    """Writes and look-ups for the people import (rule 3.1)."""
+
+    async def keys(self, school_id: int) -> Mapping[str, int]:
+        """External key → person id for one school."""
+        ...
+
+    async def person_data(self, person_id: int) -> PersonData:
+        """Every stored field of a person."""
+        ...
+
+    async def find_by_personal_code(self, personal_code: str) -> int | None:
+        """A person with this personal code, in any school."""
+        ...
+
+    async def add_person(self, data: PersonData, *, now: datetime) -> int:
+        """Create a person; returns the id."""
+        ...
+
+    async def update_person(self, person_id: int, data: PersonData, *, now: datetime) -> None:
+        """Overwrite a person's fields."""
+        ...
+
+    async def add_key(self, school_id: int, key: str, person_id: int) -> None:
+        """Remember a records-office key for a person in a school."""
+        ...
+
+    async def classes(self, school_year_id: int) -> Mapping[str, ClassRecord]:
+        """Classes of a school year by name."""
+        ...
+
+    async def add_class(
+        self, *, school_id: int, school_year_id: int, name: str, grade: int, teacher_id: int | None
+    ) -> ClassRecord:
+        """Create a class."""
+        ...
+
+    async def update_class(self, class_id: int, *, grade: int, teacher_id: int | None) -> None:
+        """Change a class's grade or class teacher."""
+        ...
+
+    async def enrolment(self, pupil_id: int, school_year_id: int) -> tuple[int, int] | None:
+        """(enrolment id, class id) of a pupil in a school year."""
+        ...
+
+    async def enrol(
+        self, *, school_id: int, class_id: int, pupil_id: int, starts_on: date
+    ) -> None:
+        """Enrol a pupil in a class."""
+        ...
+
+    async def move_enrolment(self, enrolment_id: int, class_id: int) -> None:
+        """Move a pupil's enrolment to another class of the same year."""
+        ...
+
+    async def staff_roles(self, school_id: int, person_id: int) -> frozenset[str]:
+        """Staff roles of a person in a school."""
+        ...
+
+    async def add_staff_role(self, school_id: int, person_id: int, role: str) -> None:
+        """Give a person a staff role in a school."""
+        ...
+
+    async def guardianship(self, guardian_id: int, pupil_id: int) -> str | None:
+        """The relation of a guardian to a pupil, or None if not linked."""
+        ...
+
+    async def link_guardian(self, guardian_id: int, pupil_id: int, relation: str) -> None:
+        """Link a guardian to a pupil."""
+        ...
+
+    async def set_relation(self, guardian_id: int, pupil_id: int, relation: str) -> None:
+        """Change the recorded relation of a guardian to a pupil."""
+        ...
+
+
+class JournalRepository(Protocol):
+    """Lessons, attendance, assessments and marks."""
+
+    async def lesson(self, lesson_id: int) -> LessonRecord | None:
+        """A lesson by id."""
+        ...
+
+    async def lesson_at(self, group_id: int, on: date, period: int) -> LessonRecord | None:
+        """The lesson of a group in a period of a day."""
+        ...
+
+    async def save_lesson(
+        self,
+        *,
+        school_id: int,
+        group_id: int,
+        on: date,
+        period: int,
+        teacher_id: int | None,
+        topic: str | None,
+        homework: str | None,
+        homework_due_on: date | None,
+        now: datetime,
+    ) -> LessonRecord:
+        """Create or update the lesson of (group, day, period)."""
+        ...
+
+    async def group_members(self, group_id: int, on: date) -> frozenset[int]:
+        """Pupils in a group on a day."""
+        ...
+
+    async def lesson_attendance(self, lesson_id: int) -> Mapping[int, str]:
+        """Pupil id → code for the lesson's non-present marks."""
+        ...
+
+    async def set_attendance(
+        self,
+        *,
+        lesson: LessonRecord,
+        pupil_id: int,
+        code: str | None,
+        actor_id: int | None,
+        now: datetime,
+    ) -> int | None:
+        """Store (or clear, with None) a pupil's mark; returns the attendance id if stored."""
+        ...
+
+    async def mark_attendance_taken(self, lesson_id: int, now: datetime) -> None:
+        """Record that the lesson's attendance was taken."""
+        ...
+
+    async def pupil_attendance(
+        self, pupil_id: int, start: date, end: date, group_ids: frozenset[int] | None
+    ) -> Sequence[AttendanceRow]:
+        """A pupil's non-present marks in a date range (optionally only some groups)."""
+        ...
+
+    async def assessment(self, assessment_id: int) -> AssessmentRecord | None:
+        """An assessment by id."""
+        ...
+
+    async def add_assessment(
+        self,
+        *,
+        school_id: int,
+        group_id: int,
+        on: date,
+        title: str,
+        kind: str,
+        scale: str,
+        actor_id: int | None,
+        now: datetime,
+    ) -> AssessmentRecord:
+        """Create an assessment."""
+        ...
+
+    async def mark(self, assessment_id: int, pupil_id: int) -> MarkRecord | None:
+        """A pupil's current mark in an assessment."""
+        ...
+
+    async def save_mark(
+        self,
+        *,
+        assessment: AssessmentRecord,
+        pupil_id: int,
+        value: MarkValue,
+        comment: str | None,
+        actor_id: int | None,
+        now: datetime,
+    ) -> MarkRecord:
+        """Record or correct a mark, appending a revision."""
+        ...
+
+    async def pupil_marks(
+        self, pupil_id: int, start: date, end: date, group_ids: frozenset[int] | None
+    ) -> Sequence[MarkRow]:
+        """A pupil's marks in a date range (optionally only some groups), oldest first."""
+        ...
+
+    async def mark_history(self, mark_id: int) -> Sequence[MarkRecord]:
+        """Every revision of a mark, oldest first (empty if there is no such mark)."""
+        ...
+
+    async def teacher_groups_of_pupil(self, pupil_id: int, teacher_id: int) -> Sequence[int]:
+        """Groups the pupil belongs to that the teacher teaches."""
+        ...
+
+
+class SeedWriter(Protocol):
+    """Bulk writes for generated data (the demo school)."""
+
+    async def demo(
+        self,
+        *,
+        seed: int,
+        today: date,
+        schools: int,
+        classes_per_grade: int,
+        pupils_per_class: int | None,
+    ) -> Mapping[str, int]:
+        """Generate and write deterministic demo schools; returns rows written per table."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction with everything a service needs in it."""
+
+    clock: Clock
+    directory: DirectoryRepository
+    people: PeopleRepository
+    journal: JournalRepository
+    seed: SeedWriter
+
+    async def __aenter__(self) -> Self:
+        """Begin the transaction."""
+        ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back unless committed."""
+        ...
+
+    async def commit(self) -> None:
+        """Make every change of this unit of work durable, at once."""
+        ...
+
+    def audit(self, viewer: Viewer, entry: AuditRecord) -> None:
+        """Append an audit entry (written with the transaction)."""
+        ...
+
+    def record(self, event: Event, *, school_id: int | None, actor_id: int | None) -> None:
+        """Record a domain event (written with the transaction)."""
+        ...

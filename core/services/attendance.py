@@ -1,0 +1,113 @@
+"""Attendance: a teacher records a lesson's roster; readers see absences with a summary."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from core.domain.access import Viewer
+from core.domain.attendance import AttendanceFact, AttendanceSummary, Justification
+from core.domain.events import AbsenceRecorded
+from core.domain.records import AttendanceRow, AuditRecord
+from core.errors import InvalidInput, NotFound
+from core.ports import UnitOfWork
+from core.services.guards import (
+    audit_staff_read,
+    own_groups_filter,
+    pupil_scope,
+    school_policy,
+    writable_group,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LessonAttendance:
+    """A lesson's roster after saving: pupil id → code for everyone not present."""
+
+    lesson_id: int
+    absent: Mapping[int, str]
+    changed: int
+
+
+@dataclass(frozen=True, slots=True)
+class PupilAttendance:
+    """A pupil's absences and lateness for a period, with the summary by school rules."""
+
+    pupil_id: int
+    start: date
+    end: date
+    rows: tuple[AttendanceRow, ...]
+    summary: AttendanceSummary
+
+
+async def record_attendance(
+    uow: UnitOfWork, viewer: Viewer, *, lesson_id: int, absent: Mapping[int, str]
+) -> LessonAttendance:
+    """Save a lesson's attendance: ``absent`` maps pupil id → code; everyone else is present."""
+    async with uow:
+        lesson = await uow.journal.lesson(lesson_id)
+        if lesson is None:
+            raise NotFound("lesson.not_found")
+        group = await writable_group(uow, viewer, lesson.group_id)
+        policy = await school_policy(uow, group.school_id)
+        for code in set(absent.values()):
+            policy.absence_code(code)
+        members = await uow.journal.group_members(group.id, lesson.on_date)
+        if set(absent) - members:
+            raise InvalidInput("attendance.pupil_not_in_group")
+        current = await uow.journal.lesson_attendance(lesson.id)
+        now = uow.clock.now()
+        changed = 0
+        for pupil_id in sorted(set(current) | set(absent)):
+            old, new = current.get(pupil_id), absent.get(pupil_id)
+            if old == new:
+                continue
+            changed += 1
+            attendance_id = await uow.journal.set_attendance(
+                lesson=lesson, pupil_id=pupil_id, code=new, actor_id=viewer.person_id, now=now
+            )
+            uow.audit(
+                viewer,
+                AuditRecord(
+                    action="attendance.set",
+                    entity="lesson",
+                    entity_id=lesson.id,
+                    school_id=group.school_id,
+                    subject_person_id=pupil_id,
+                    before={"code": old},
+                    after={"code": new},
+                ),
+            )
+            if new is not None and attendance_id is not None:
+                uow.record(
+                    AbsenceRecorded(attendance_id, pupil_id, lesson.id, new, lesson.on_date),
+                    school_id=group.school_id,
+                    actor_id=viewer.person_id,
+                )
+        await uow.journal.mark_attendance_taken(lesson.id, now)
+        await uow.commit()
+        return LessonAttendance(lesson.id, dict(absent), changed)
+
+
+async def pupil_attendance(
+    uow: UnitOfWork, viewer: Viewer, *, pupil_id: int, start: date, end: date
+) -> PupilAttendance:
+    """A pupil's absences for a period; a subject teacher sees only their own lessons."""
+    if end < start:
+        raise InvalidInput("period.reversed")
+    async with uow:
+        facts = await pupil_scope(uow, viewer, pupil_id)
+        only = (
+            frozenset(await uow.journal.teacher_groups_of_pupil(pupil_id, viewer.person_id or 0))
+            if own_groups_filter(viewer, facts)
+            else None
+        )
+        rows = tuple(await uow.journal.pupil_attendance(pupil_id, start, end, only))
+        policy = await school_policy(uow, min(facts.school_ids))
+        audit_staff_read(uow, viewer, facts, "attendance")
+        await uow.commit()
+    summary = policy.summarize(
+        AttendanceFact(row.on_date, row.code, Justification(row.justification)) for row in rows
+    )
+    return PupilAttendance(pupil_id, start, end, rows, summary)

@@ -1,0 +1,110 @@
+"""Per-school policy: the stored settings (validated with pydantic) become a SchoolPolicy."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from core.domain.attendance import AbsenceCode
+from core.domain.marks import MarkKind, MarkScale
+from core.domain.policy import ScaleRule, SchoolPolicy, default_policy
+from core.errors import InvalidInput
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ScaleRuleSettings(_Model):
+    """``{scale = "pass_fail", grades = [4, 9], subjects = ["SP"]}``."""
+
+    scale: MarkScale
+    grades: tuple[int, int]
+    subjects: list[str] | None = None
+
+
+class AbsenceCodeSettings(_Model):
+    """One attendance code with its labels."""
+
+    code: str = Field(min_length=1, max_length=3)
+    lv: str
+    en: str
+    ru: str
+    counts_as_absence: bool = True
+    is_late: bool = False
+    justified_by_default: bool = False
+
+
+class PolicySettings(_Model):
+    """What a school may configure (domain.md §2.4); anything left out keeps the default."""
+
+    scale_rules: list[ScaleRuleSettings] | None = None
+    counted_kinds: list[MarkKind] | None = None
+    percent_as_ten_point: bool | None = None
+    absence_codes: list[AbsenceCodeSettings] | None = None
+    attendance_cycle: list[str] | None = None
+    unjustified_threshold: int | None = None
+    note_max_days: int | None = None
+    note_max_days_ahead: int | None = None
+    pupils_may_submit_notes: bool | None = None
+    semester_marks_grades: list[int] | None = None
+    nv_replace_days: int | None = None
+
+
+def policy_from_settings(raw: Mapping[str, Any]) -> SchoolPolicy:
+    """Build and validate a school's policy; bad settings raise ``policy.invalid``."""
+    try:
+        settings = PolicySettings.model_validate(dict(raw))
+    except ValidationError as exc:
+        raise InvalidInput("policy.invalid", detail=str(exc.errors()[0]["msg"])) from exc
+    base = default_policy()
+    changes: dict[str, Any] = {}
+    if settings.scale_rules is not None:
+        changes["scale_rules"] = tuple(
+            ScaleRule(
+                r.scale,
+                r.grades[0],
+                r.grades[1],
+                frozenset(r.subjects) if r.subjects is not None else None,
+            )
+            for r in settings.scale_rules
+        )
+    if settings.counted_kinds is not None:
+        changes["counted_kinds"] = frozenset(settings.counted_kinds)
+    if settings.absence_codes is not None:
+        changes["absence_codes"] = tuple(
+            AbsenceCode.of(
+                c.code,
+                {"lv": c.lv, "en": c.en, "ru": c.ru},
+                counts_as_absence=c.counts_as_absence,
+                is_late=c.is_late,
+                justified_by_default=c.justified_by_default,
+            )
+            for c in settings.absence_codes
+        )
+    if settings.attendance_cycle is not None:
+        changes["attendance_cycle"] = tuple(settings.attendance_cycle)
+    if settings.semester_marks_grades is not None:
+        changes["semester_marks_grades"] = frozenset(settings.semester_marks_grades)
+    for name in (
+        "percent_as_ten_point",
+        "unjustified_threshold",
+        "note_max_days",
+        "note_max_days_ahead",
+        "pupils_may_submit_notes",
+        "nv_replace_days",
+    ):
+        value = getattr(settings, name)
+        if value is not None:
+            changes[name] = value
+    policy = _replace(base, changes)
+    policy.validate()
+    return policy
+
+
+def _replace(policy: SchoolPolicy, changes: Mapping[str, Any]) -> SchoolPolicy:
+    from dataclasses import replace  # noqa: PLC0415 (keeps the module's public imports small)
+
+    return replace(policy, **changes)

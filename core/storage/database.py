@@ -1,0 +1,101 @@
+"""Engines and migrations: SQLite (WAL, foreign keys on) by default, PostgreSQL via asyncpg."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+MIGRATIONS = "core.storage:migrations"
+
+
+def database_url(url: str, password: str | None = None) -> URL:
+    """The URL to connect with; a separately configured password is filled in here only."""
+    parsed = make_url(url)
+    if password:
+        parsed = parsed.set(password=password)
+    return parsed
+
+
+def is_sqlite(url: URL | str) -> bool:
+    """Whether the URL names an SQLite database."""
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def create_engine(url: URL | str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
+    """An async engine; for SQLite the file's folder is created and the pragmas are set."""
+    parsed = make_url(url)
+    kwargs: dict[str, Any] = {"echo": echo}
+    if is_sqlite(parsed):
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+    else:
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = create_async_engine(parsed, **kwargs)
+    if is_sqlite(parsed):
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded values after commit (nothing is lazily reloaded)."""
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def alembic_config() -> Config:
+    """Alembic configuration without an ini file: migrations ship inside the package."""
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    return config
+
+
+def _run(connection: Connection, revision: str, *, down: bool) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    if down:
+        command.downgrade(config, revision)
+    else:
+        command.upgrade(config, revision)
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Bring the schema up to ``revision``."""
+    async with engine.begin() as conn:
+        await conn.run_sync(_run, revision, down=False)
+
+
+async def downgrade(engine: AsyncEngine, revision: str = "-1") -> None:
+    """Step the schema down to ``revision``."""
+    async with engine.begin() as conn:
+        await conn.run_sync(_run, revision, down=True)
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    """The schema's revision, or None for an empty database."""
+    from alembic.runtime.migration import MigrationContext  # noqa: PLC0415 (only used here)
+
+    def _read(connection: Connection) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()
+
+    async with engine.connect() as conn:
+        return await conn.run_sync(_read)

@@ -1,0 +1,193 @@
+"""The SQL unit of work: one session, one transaction; audit entries and events ride along."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.clock import Clock
+from core.domain.access import Role, Viewer
+from core.domain.events import Event
+from core.domain.records import AuditRecord
+from core.ports import DirectoryRepository, JournalRepository, PeopleRepository, SeedWriter
+from core.storage import tables as t
+from core.storage.directory import SqlDirectory
+from core.storage.journal import SqlJournal
+from core.storage.people import SqlPeople
+
+# Dependency order for bulk seeding: parents before children.
+SEED_ORDER: tuple[type[t.Base], ...] = (
+    t.School,
+    t.SchoolYear,
+    t.Term,
+    t.DayOff,
+    t.BellSchedule,
+    t.BellPeriod,
+    t.Person,
+    t.PersonKey,
+    t.StaffRole,
+    t.ClassGroup,
+    t.Enrolment,
+    t.Guardianship,
+    t.Subject,
+    t.TeachingGroup,
+    t.GroupTeacher,
+    t.GroupClass,
+    t.GroupMember,
+    t.TimetableSlot,
+    t.Lesson,
+    t.Assessment,
+    t.Mark,
+    t.MarkRevision,
+    t.Attendance,
+    t.NewsPost,
+)
+
+
+class SqlSeedWriter:
+    """Implements core.ports.SeedWriter with batched Core inserts."""
+
+    BATCH = 2000
+
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self._s = session
+        self._clock = clock
+
+    async def demo(
+        self,
+        *,
+        seed: int,
+        today: date,
+        schools: int,
+        classes_per_grade: int,
+        pupils_per_class: int | None,
+    ) -> Mapping[str, int]:
+        """Generate and write deterministic demo schools (core.storage.demo)."""
+        from core.storage.demo import seed_demo  # noqa: PLC0415 (large; loaded only for seeding)
+
+        return await seed_demo(
+            self._s,
+            seed=seed,
+            today=today,
+            schools=schools,
+            classes_per_grade=classes_per_grade,
+            pupils_per_class=pupils_per_class,
+            now=self._clock.now(),
+        )
+
+    async def write(self, tables: Mapping[str, Sequence[Mapping[str, Any]]]) -> Mapping[str, int]:
+        """Insert rows table by table in dependency order."""
+        unknown = set(tables) - {model.__tablename__ for model in SEED_ORDER}
+        if unknown:
+            raise ValueError(f"cannot seed tables {sorted(unknown)}")
+        written: dict[str, int] = {}
+        for model in SEED_ORDER:
+            rows = tables.get(model.__tablename__, ())
+            for start in range(0, len(rows), self.BATCH):
+                await self._s.execute(insert(model), list(rows[start : start + self.BATCH]))
+            written[model.__tablename__] = len(rows)
+        return written
+
+
+class SqlUnitOfWork:
+    """Implements core.ports.UnitOfWork. Single use: enter, work, commit (or roll back)."""
+
+    directory: DirectoryRepository
+    people: PeopleRepository
+    journal: JournalRepository
+    seed: SeedWriter
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self._sessions = sessions
+        self.clock = clock
+        self._session: AsyncSession | None = None
+        self._committed = False
+
+    @property
+    def session(self) -> AsyncSession:
+        """The open session (only inside ``async with``)."""
+        if self._session is None:
+            raise RuntimeError("the unit of work is not open")
+        return self._session
+
+    async def __aenter__(self) -> Self:
+        """Begin the transaction and wire the repositories to it."""
+        if self._session is not None:
+            raise RuntimeError("a unit of work is single-use")
+        self._session = self._sessions()
+        await self._session.begin()
+        self.directory = SqlDirectory(self._session)
+        self.people = SqlPeople(self._session)
+        self.journal = SqlJournal(self._session)
+        self.seed = SqlSeedWriter(self._session, self.clock)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back unless committed; always close."""
+        session = self.session
+        try:
+            if not self._committed:
+                await session.rollback()
+        finally:
+            await session.close()
+
+    async def commit(self) -> None:
+        """Make every change durable at once."""
+        await self.session.commit()
+        self._committed = True
+
+    def audit(self, viewer: Viewer, entry: AuditRecord) -> None:
+        """Append an audit entry to this transaction."""
+        self.session.add(
+            t.AuditEntry(
+                occurred_at=self.clock.now(),
+                actor_id=viewer.person_id,
+                actor_role=_actor_role(viewer, entry.school_id),
+                school_id=entry.school_id,
+                action=entry.action,
+                entity=entry.entity,
+                entity_id=entry.entity_id,
+                subject_person_id=entry.subject_person_id,
+                before=entry.before,
+                after=entry.after,
+            )
+        )
+
+    def record(self, event: Event, *, school_id: int | None, actor_id: int | None) -> None:
+        """Record a domain event in this transaction."""
+        self.session.add(
+            t.DomainEvent(
+                occurred_at=self.clock.now(),
+                school_id=school_id,
+                kind=event.kind,
+                actor_id=actor_id,
+                payload=event.payload(),
+            )
+        )
+
+
+def _actor_role(viewer: Viewer, school_id: int | None) -> str:
+    if viewer.operator:
+        return "console"
+    if school_id is not None:
+        roles = viewer.roles_in(school_id)
+        for role in (Role.DIRECTOR, Role.DEPUTY_DIRECTOR, Role.CLASS_TEACHER, Role.TEACHER):
+            if role in roles:
+                return role.value
+        if roles:
+            return sorted(roles)[0].value
+    if viewer.children:
+        return Role.GUARDIAN.value
+    if viewer.pupil_in_schools:
+        return Role.PUPIL.value
+    return "unknown"

@@ -1,0 +1,271 @@
+"""Test builders: a small, valid world of two schools; tests override only what they are about."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.bootstrap import Core
+from core.domain.access import Viewer
+from core.domain.calendar import latvian_calendar, standard_bells
+from core.services.directory import resolve_viewer
+from core.storage import tables as t
+from core.storage.database import create_session_factory
+
+YEAR_START = 2026
+
+
+@dataclass(frozen=True)
+class SchoolWorld:
+    """Ids of one school's people and groups."""
+
+    school_id: int
+    year_id: int
+    class_5a: int
+    class_2a: int
+    superuser: int
+    director: int
+    math_teacher: int  # teaches 5.a mathematics, class teacher of 5.a
+    latvian_teacher: int  # teaches 2.a Latvian, class teacher of 2.a
+    other_teacher: int  # teaches nothing in these classes
+    pupil_5a: int
+    pupil_5a_second: int
+    pupil_2a: int
+    parent_5a: int  # guardian of pupil_5a and pupil_2a (two children)
+    parent_5a_second: int  # guardian of pupil_5a_second only
+    math_group: int
+    latvian_group: int
+    lesson_math: int  # a lesson of the math group on 2026-11-26, period 2
+
+
+@dataclass(frozen=True)
+class World:
+    """Two schools: the one most tests use and a foreign one."""
+
+    a: SchoolWorld
+    b: SchoolWorld
+
+
+class _Builder:
+    def __init__(self, session: AsyncSession, now: datetime) -> None:
+        self.s = session
+        self.now = now
+
+    async def add(self, row: Any) -> int:
+        self.s.add(row)
+        await self.s.flush()
+        return int(row.id)
+
+    async def person(self, given: str, family: str, phone: str | None = None) -> int:
+        return await self.add(
+            t.Person(
+                given_name=given,
+                family_name=family,
+                phone=phone,
+                is_active=True,
+                created_at=self.now,
+                updated_at=self.now,
+            )
+        )
+
+    async def school(self, code: str, prefix: str) -> SchoolWorld:
+        school = await self.add(
+            t.School(
+                code=code,
+                name=f"{prefix} pamatskola",
+                time_zone="Europe/Riga",
+                locale="lv",
+                policy={},
+                created_at=self.now,
+            )
+        )
+        cal = latvian_calendar(YEAR_START)
+        year = await self.add(
+            t.SchoolYear(
+                school_id=school,
+                name="2026/2027",
+                starts_on=cal.starts_on,
+                ends_on=cal.ends_on,
+                school_weekdays="0,1,2,3,4",
+                cycle_weeks=1,
+                end_by_grade={},
+            )
+        )
+        for term in cal.terms:
+            await self.add(
+                t.Term(
+                    school_year_id=year,
+                    number=term.number,
+                    starts_on=term.starts_on,
+                    ends_on=term.ends_on,
+                )
+            )
+        bells = await self.add(t.BellSchedule(school_id=school, name="Parastais", is_default=True))
+        for p in standard_bells().periods:
+            await self.add(
+                t.BellPeriod(
+                    bell_schedule_id=bells,
+                    number=p.number,
+                    starts_at=p.starts_at,
+                    ends_at=p.ends_at,
+                )
+            )
+        superuser = await self.person("Inese", f"{prefix}-Vietniece")
+        director = await self.person("Andris", f"{prefix}-Direktors")
+        math_teacher = await self.person("Māra", f"{prefix}-Matemātiķe")
+        latvian_teacher = await self.person("Ilze", f"{prefix}-Valodniece")
+        other_teacher = await self.person("Pēteris", f"{prefix}-Sportists")
+        for person, role in (
+            (superuser, "deputy_director"),
+            (superuser, "teacher"),
+            (director, "director"),
+            (math_teacher, "teacher"),
+            (latvian_teacher, "teacher"),
+            (other_teacher, "teacher"),
+        ):
+            await self.add(t.StaffRole(school_id=school, person_id=person, role=role))
+        class_5a = await self.add(
+            t.ClassGroup(
+                school_id=school,
+                school_year_id=year,
+                name="5.a",
+                grade=5,
+                class_teacher_id=math_teacher,
+            )
+        )
+        class_2a = await self.add(
+            t.ClassGroup(
+                school_id=school,
+                school_year_id=year,
+                name="2.a",
+                grade=2,
+                class_teacher_id=latvian_teacher,
+            )
+        )
+        pupil_5a = await self.person("Jānis", f"{prefix}-Bērziņš")
+        pupil_5a_second = await self.person("Anna", f"{prefix}-Kalniņa")
+        pupil_2a = await self.person("Ērika", f"{prefix}-Bērziņa")
+        start = cal.starts_on
+        for pupil, klass in (
+            (pupil_5a, class_5a),
+            (pupil_5a_second, class_5a),
+            (pupil_2a, class_2a),
+        ):
+            await self.add(
+                t.Enrolment(
+                    school_id=school, class_id=klass, pupil_id=pupil, starts_on=start, ends_on=None
+                )
+            )
+        parent = await self.person("Līga", f"{prefix}-Bērziņa", phone="+37129000001")
+        parent_second = await self.person("Kārlis", f"{prefix}-Kalniņš", phone="+37129000002")
+        for guardian, pupil, relation in (
+            (parent, pupil_5a, "mother"),
+            (parent, pupil_2a, "mother"),
+            (parent_second, pupil_5a_second, "father"),
+        ):
+            await self.add(t.Guardianship(guardian_id=guardian, pupil_id=pupil, relation=relation))
+        math = await self.add(t.Subject(school_id=school, name="Matemātika", short_name="MAT"))
+        latvian = await self.add(
+            t.Subject(school_id=school, name="Latviešu valoda", short_name="LV")
+        )
+        math_group = await self.group(
+            school,
+            year,
+            math,
+            "5.a Matemātika",
+            5,
+            math_teacher,
+            class_5a,
+            [pupil_5a, pupil_5a_second],
+            start,
+        )
+        latvian_group = await self.group(
+            school,
+            year,
+            latvian,
+            "2.a Latviešu valoda",
+            2,
+            latvian_teacher,
+            class_2a,
+            [pupil_2a],
+            start,
+        )
+        lesson = await self.add(
+            t.Lesson(
+                school_id=school,
+                group_id=math_group,
+                on_date=date(2026, 11, 26),
+                period=2,
+                teacher_id=math_teacher,
+                is_substitution=False,
+                created_at=self.now,
+                updated_at=self.now,
+            )
+        )
+        return SchoolWorld(
+            school_id=school,
+            year_id=year,
+            class_5a=class_5a,
+            class_2a=class_2a,
+            superuser=superuser,
+            director=director,
+            math_teacher=math_teacher,
+            latvian_teacher=latvian_teacher,
+            other_teacher=other_teacher,
+            pupil_5a=pupil_5a,
+            pupil_5a_second=pupil_5a_second,
+            pupil_2a=pupil_2a,
+            parent_5a=parent,
+            parent_5a_second=parent_second,
+            math_group=math_group,
+            latvian_group=latvian_group,
+            lesson_math=lesson,
+        )
+
+    async def group(
+        self,
+        school: int,
+        year: int,
+        subject: int,
+        name: str,
+        grade: int,
+        teacher: int,
+        klass: int,
+        pupils: list[int],
+        start: date,
+    ) -> int:
+        group = await self.add(
+            t.TeachingGroup(
+                school_id=school,
+                school_year_id=year,
+                subject_id=subject,
+                name=name,
+                kind="class",
+                grade=grade,
+            )
+        )
+        await self.add(t.GroupTeacher(group_id=group, teacher_id=teacher))
+        await self.add(t.GroupClass(group_id=group, class_id=klass))
+        for pupil in pupils:
+            await self.add(
+                t.GroupMember(group_id=group, pupil_id=pupil, starts_on=start, ends_on=None)
+            )
+        return group
+
+
+async def build_world(core: Core) -> World:
+    """Two schools, each with a superuser, teachers, two classes, pupils and parents."""
+    sessions = create_session_factory(core.engine)
+    async with sessions() as session, session.begin():
+        builder = _Builder(session, core.clock.now())
+        a = await builder.school("alfa", "Alfa")
+        b = await builder.school("beta", "Beta")
+    return World(a, b)
+
+
+async def viewer(core: Core, person_id: int) -> Viewer:
+    """The viewer of a person, as the bot would resolve it."""
+    return await resolve_viewer(core.uow(), person_id)
