@@ -18,6 +18,7 @@ from core.domain.calendar import BellSchedule, SchoolCalendar
 from core.domain.events import Event
 from core.domain.marks import MarkValue
 from core.domain.records import (
+    AccountRecord,
     AssessmentRecord,
     AttendanceRow,
     AuditRecord,
@@ -107,6 +108,14 @@ class DirectoryRepository(Protocol):
 
     async def counts(self) -> Mapping[str, int]:
         """Entity counts for the whole deployment."""
+        ...
+
+    async def sample_people(self, school_id: int) -> Mapping[str, int]:
+        """One person per demo role in a school, by role name.
+
+        Roles: parent_of_two, pupil, subject_teacher, class_teacher, superuser, director; a role
+        the school lacks is left out.
+        """
         ...
 
 
@@ -294,6 +303,32 @@ class JournalRepository(Protocol):
         ...
 
 
+class AccountsRepository(Protocol):
+    """Telegram accounts linked to people."""
+
+    async def by_telegram_user(self, telegram_user_id: int) -> AccountRecord | None:
+        """The account of a Telegram user (any status)."""
+        ...
+
+    async def by_person(self, person_id: int) -> Sequence[AccountRecord]:
+        """Accounts linked to a person."""
+        ...
+
+    async def link(
+        self, *, person_id: int, telegram_user_id: int, chat_id: int, language: str, now: datetime
+    ) -> AccountRecord:
+        """Link (or re-link) a Telegram user to a person."""
+        ...
+
+    async def set_language(self, account_id: int, language: str) -> None:
+        """Remember the account's UI language."""
+        ...
+
+    async def touch(self, account_id: int, now: datetime) -> None:
+        """Record that the account was seen."""
+        ...
+
+
 class SeedWriter(Protocol):
     """Bulk writes for generated data (the demo school)."""
 
@@ -317,6 +352,7 @@ class UnitOfWork(Protocol):
     directory: DirectoryRepository
     people: PeopleRepository
     journal: JournalRepository
+    accounts: AccountsRepository
     seed: SeedWriter
 
     async def __aenter__(self) -> Self:

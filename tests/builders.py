@@ -172,26 +172,26 @@ class _Builder:
             t.Subject(school_id=school, name="Latviešu valoda", short_name="LV")
         )
         math_group = await self.group(
-            school,
-            year,
-            math,
-            "5.a Matemātika",
-            5,
-            math_teacher,
-            class_5a,
-            [pupil_5a, pupil_5a_second],
-            start,
+            school=school,
+            year=year,
+            subject=math,
+            name="5.a Matemātika",
+            grade=5,
+            teacher=math_teacher,
+            klass=class_5a,
+            pupils=[pupil_5a, pupil_5a_second],
+            start=start,
         )
         latvian_group = await self.group(
-            school,
-            year,
-            latvian,
-            "2.a Latviešu valoda",
-            2,
-            latvian_teacher,
-            class_2a,
-            [pupil_2a],
-            start,
+            school=school,
+            year=year,
+            subject=latvian,
+            name="2.a Latviešu valoda",
+            grade=2,
+            teacher=latvian_teacher,
+            klass=class_2a,
+            pupils=[pupil_2a],
+            start=start,
         )
         lesson = await self.add(
             t.Lesson(
@@ -227,6 +227,7 @@ class _Builder:
 
     async def group(
         self,
+        *,
         school: int,
         year: int,
         subject: int,

@@ -160,3 +160,15 @@ class AuditRecord:
     subject_person_id: int | None = None
     before: dict[str, object] | None = None
     after: dict[str, object] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRecord:
+    """A Telegram account linked to a person."""
+
+    id: int
+    person_id: int
+    telegram_user_id: int
+    chat_id: int
+    language: str
+    status: str

@@ -270,3 +270,64 @@ class SqlDirectory:
                 .where(or_(t.Account.status == "active", t.Account.status == "unreachable"))
             ),
         }
+
+    async def sample_people(self, school_id: int) -> Mapping[str, int]:
+        """One person per demo role in a school (lowest ids first, so it is deterministic)."""
+        found: dict[str, int] = {}
+        two = await self._s.scalar(
+            select(t.Guardianship.guardian_id)
+            .join(t.Enrolment, t.Enrolment.pupil_id == t.Guardianship.pupil_id)
+            .where(t.Enrolment.school_id == school_id)
+            .group_by(t.Guardianship.guardian_id)
+            .having(func.count(func.distinct(t.Guardianship.pupil_id)) >= 2)
+            .order_by(t.Guardianship.guardian_id)
+            .limit(1)
+        )
+        if two is not None:
+            found["parent_of_two"] = two
+        pupil = await self._s.scalar(
+            select(t.Enrolment.pupil_id)
+            .join(t.ClassGroup, t.ClassGroup.id == t.Enrolment.class_id)
+            .where(t.Enrolment.school_id == school_id, t.ClassGroup.grade >= 4)
+            .order_by(t.ClassGroup.grade.desc(), t.Enrolment.pupil_id)
+            .limit(1)
+        )
+        if pupil is not None:
+            found["pupil"] = pupil
+        class_teachers = select(t.ClassGroup.class_teacher_id).where(
+            t.ClassGroup.school_id == school_id, t.ClassGroup.class_teacher_id.is_not(None)
+        )
+        managers = select(t.StaffRole.person_id).where(
+            t.StaffRole.school_id == school_id,
+            t.StaffRole.role.in_(("deputy_director", "director")),
+        )
+        teacher = await self._s.scalar(
+            select(t.StaffRole.person_id)
+            .where(
+                t.StaffRole.school_id == school_id,
+                t.StaffRole.role == "teacher",
+                t.StaffRole.person_id.not_in(class_teachers),
+                t.StaffRole.person_id.not_in(managers),
+            )
+            .order_by(t.StaffRole.person_id)
+            .limit(1)
+        )
+        if teacher is not None:
+            found["subject_teacher"] = teacher
+        class_teacher = await self._s.scalar(
+            class_teachers.where(t.ClassGroup.class_teacher_id.not_in(managers))
+            .order_by(t.ClassGroup.grade, t.ClassGroup.name)
+            .limit(1)
+        )
+        if class_teacher is not None:
+            found["class_teacher"] = class_teacher
+        for role, key in (("deputy_director", "superuser"), ("director", "director")):
+            person = await self._s.scalar(
+                select(t.StaffRole.person_id)
+                .where(t.StaffRole.school_id == school_id, t.StaffRole.role == role)
+                .order_by(t.StaffRole.person_id)
+                .limit(1)
+            )
+            if person is not None:
+                found[key] = person
+        return found

@@ -14,8 +14,15 @@ from core.clock import Clock
 from core.domain.access import Role, Viewer
 from core.domain.events import Event
 from core.domain.records import AuditRecord
-from core.ports import DirectoryRepository, JournalRepository, PeopleRepository, SeedWriter
+from core.ports import (
+    AccountsRepository,
+    DirectoryRepository,
+    JournalRepository,
+    PeopleRepository,
+    SeedWriter,
+)
 from core.storage import tables as t
+from core.storage.accounts import SqlAccounts
 from core.storage.directory import SqlDirectory
 from core.storage.journal import SqlJournal
 from core.storage.people import SqlPeople
@@ -100,6 +107,7 @@ class SqlUnitOfWork:
     directory: DirectoryRepository
     people: PeopleRepository
     journal: JournalRepository
+    accounts: AccountsRepository
     seed: SeedWriter
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
@@ -124,6 +132,7 @@ class SqlUnitOfWork:
         self.directory = SqlDirectory(self._session)
         self.people = SqlPeople(self._session)
         self.journal = SqlJournal(self._session)
+        self.accounts = SqlAccounts(self._session)
         self.seed = SqlSeedWriter(self._session, self.clock)
         return self
 

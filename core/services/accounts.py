@@ -1,0 +1,86 @@
+"""Accounts: who is writing from Telegram. Linking by invite and phone comes with onboarding."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.domain.access import Viewer
+from core.domain.records import AccountRecord, AuditRecord, PersonRecord
+from core.errors import InvalidInput, NotAllowed, NotFound
+from core.i18n import LANGUAGES
+from core.ports import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """A Telegram user known to the journal: their account, person and roles."""
+
+    account: AccountRecord
+    person: PersonRecord
+    viewer: Viewer
+
+
+async def identify(uow: UnitOfWork, *, telegram_user_id: int) -> Identity | None:
+    """The journal identity of a Telegram user, or None if the user is not linked."""
+    async with uow:
+        account = await uow.accounts.by_telegram_user(telegram_user_id)
+        if account is None or account.status == "unlinked":
+            return None
+        person = await uow.directory.person(account.person_id)
+        viewer = await uow.directory.viewer(account.person_id)
+        if person is None or viewer is None:
+            return None
+        await uow.accounts.touch(account.id, uow.clock.now())
+        await uow.commit()
+        return Identity(account, person, viewer)
+
+
+async def choose_language(uow: UnitOfWork, *, telegram_user_id: int, language: str) -> None:
+    """A linked user picks the language the bot speaks to them (only their own account)."""
+    if language not in LANGUAGES:
+        raise InvalidInput("account.language_invalid", language=language)
+    async with uow:
+        account = await uow.accounts.by_telegram_user(telegram_user_id)
+        if account is None or account.status == "unlinked":
+            raise NotFound("account.not_linked")
+        await uow.accounts.set_language(account.id, language)
+        await uow.commit()
+
+
+async def link_account(
+    uow: UnitOfWork,
+    viewer: Viewer,
+    *,
+    person_id: int,
+    telegram_user_id: int,
+    chat_id: int,
+    language: str = "lv",
+) -> AccountRecord:
+    """The console operator links a Telegram user to a person (demo personas, support cases)."""
+    if not viewer.operator:
+        raise NotAllowed("account.link_console_only")
+    if language not in LANGUAGES:
+        raise InvalidInput("account.language_invalid", language=language)
+    async with uow:
+        person = await uow.directory.person(person_id)
+        if person is None:
+            raise NotFound("person.not_found")
+        account = await uow.accounts.link(
+            person_id=person_id,
+            telegram_user_id=telegram_user_id,
+            chat_id=chat_id,
+            language=language,
+            now=uow.clock.now(),
+        )
+        uow.audit(
+            viewer,
+            AuditRecord(
+                action="account.link",
+                entity="account",
+                entity_id=account.id,
+                school_id=None,
+                subject_person_id=person_id,
+            ),
+        )
+        await uow.commit()
+        return account
