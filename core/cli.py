@@ -21,6 +21,7 @@ from core.config import CoreSettings, load_settings, masked
 from core.domain.access import Viewer
 from core.errors import DomainError, ImportRejected
 from core.i18n import LANGUAGES, Catalogs
+from core.logs import configure_logging
 from core.imports.people import format_problem
 from core.services import people, schools
 from core.storage import database
@@ -148,7 +149,7 @@ async def cmd_import_people(console: Console, args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
         )
     except ImportRejected as rejected:
-        console.say("import.rejected", count=len(rejected.problems))
+        console.say("import.summary_rejected", count=len(rejected.problems))
         for problem in rejected.problems:
             console.emit("  " + format_problem(problem, console.catalogs, console.lang))
         return 2
@@ -254,15 +255,6 @@ def build_parser(extensions: Sequence[Extension] = ()) -> argparse.ArgumentParse
     return parser
 
 
-def configure_logging(settings: CoreSettings) -> None:
-    """Plain logs to stderr at the configured level (never personal data, never secrets)."""
-    logging.basicConfig(
-        level=settings.logging.level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-
-
 async def _run(handler: Handler, console: Console, args: argparse.Namespace) -> int:
     try:
         return await handler(console, args)
@@ -275,6 +267,7 @@ def main(
     *,
     extensions: Sequence[Extension] = (),
     settings_model: type[CoreSettings] = CoreSettings,
+    secrets: Callable[[CoreSettings], Sequence[str]] = lambda _settings: (),
     out: TextIO | None = None,
 ) -> int:
     """Run one console command; returns the process exit code."""
@@ -286,7 +279,7 @@ def main(
     except DomainError as error:
         print(catalogs.text(error.key, args.lang or "lv", **error.params), file=sys.stderr)  # noqa: T201
         return 2
-    configure_logging(settings)
+    configure_logging(settings, secrets(settings))
     console = Console(settings, args.lang or settings.school.locale, out)
     try:
         return asyncio.run(_run(args.handler, console, args))

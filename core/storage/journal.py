@@ -132,7 +132,7 @@ class SqlJournal:
                 t.Attendance.lesson_id == lesson_id
             )
         )
-        return dict(rows.tuples().all())
+        return {key: value for key, value in rows}
 
     async def set_attendance(
         self,

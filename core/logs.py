@@ -1,0 +1,79 @@
+"""Process logging: text or JSON to stderr, with secrets redacted from every record.
+
+Log messages carry ids, never names, phone numbers or message texts; the redactor is the last
+line of defence for secrets (a bot token inside a URL, a database password).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from core.config import CoreSettings
+
+REDACTED = "***"
+
+
+class SecretRedactor(logging.Filter):
+    """Replaces every known secret in a record's message and arguments."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self._secrets = tuple(
+            sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
+        )
+
+    def redact(self, text: str) -> str:
+        """The text with every secret replaced."""
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record in place; never drops it."""
+        if self._secrets:
+            record.msg = self.redact(record.getMessage())
+            record.args = None
+            if record.exc_info and record.exc_info[1] is not None:
+                record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+                record.exc_info = None
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line for log collectors."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as JSON."""
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        elif record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(settings: CoreSettings, secrets: Iterable[str] = ()) -> None:
+    """Send logs to stderr at the configured level and format, redacting ``secrets``."""
+    handler = logging.StreamHandler(sys.stderr)
+    if settings.logging.format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    db_password = settings.database.password
+    handler.addFilter(
+        SecretRedactor([*secrets, db_password.get_secret_value() if db_password else ""])
+    )
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(settings.logging.level)
