@@ -21,8 +21,8 @@ from core.config import CoreSettings, load_settings, masked
 from core.domain.access import Viewer
 from core.errors import DomainError, ImportRejected
 from core.i18n import LANGUAGES, Catalogs
-from core.logs import configure_logging
 from core.imports.people import format_problem
+from core.logs import configure_logging
 from core.services import people, schools
 from core.storage import database
 
