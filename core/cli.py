@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import sys
+import tomllib
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -21,7 +22,7 @@ from core.config import CoreSettings, load_settings, masked
 from core.domain.access import Viewer
 from core.errors import DomainError, ImportRejected
 from core.i18n import LANGUAGES, Catalogs
-from core.imports.people import format_problem
+from core.imports.problems import format_problem
 from core.logs import configure_logging
 from core.services import people, schools
 from core.storage import database
@@ -29,7 +30,7 @@ from core.storage import database
 log = logging.getLogger("ejournal")
 
 Handler = Callable[["Console", argparse.Namespace], Coroutine[Any, Any, int]]
-Extension = Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]
+Extension = Callable[[Any], None]  # receives the subcommands action (argparse has no public type)
 
 
 class Console:
@@ -126,6 +127,32 @@ async def cmd_school_list(console: Console, _args: argparse.Namespace) -> int:
     await console.require_schema()
     for school in await schools.list_schools(console.core.uow(), Viewer.console()):
         console.emit(f"{school.code}\t{school.name}")
+    return 0
+
+
+async def cmd_school_policy(console: Console, args: argparse.Namespace) -> int:
+    """Show a school's policy settings, or set them from a TOML file."""
+    await console.require_schema()
+    school = await schools.find_school(console.core.uow(), Viewer.console(), code=args.school)
+    if args.file:
+        try:
+            raw = tomllib.loads(await asyncio.to_thread(Path(args.file).read_text, "utf-8"))
+        except (OSError, UnicodeDecodeError):
+            console.say("import.file_not_readable", path=args.file)
+            return 2
+        except tomllib.TOMLDecodeError as exc:
+            console.say("config.toml_invalid", path=args.file, detail=str(exc))
+            return 2
+        await schools.set_school_policy(
+            console.core.uow(), Viewer.console(), school_id=school.id, settings=raw
+        )
+        console.say("school.policy_set", code=school.code)
+    settings = await schools.school_policy_settings(
+        console.core.uow(), Viewer.console(), school_id=school.id
+    )
+    if not settings:
+        console.say("school.policy_defaults")
+    console.emit(json.dumps(settings, indent=2, ensure_ascii=False, sort_keys=True))
     return 0
 
 
@@ -229,6 +256,10 @@ def build_parser(extensions: Sequence[Extension] = ()) -> argparse.ArgumentParse
     create.add_argument("--locale", choices=LANGUAGES)
     create.set_defaults(handler=cmd_school_create)
     school.add_parser("list", help="list schools").set_defaults(handler=cmd_school_list)
+    policy = school.add_parser("policy", help="show or set a school's assessment/attendance rules")
+    policy.add_argument("--school", required=True, help="school code")
+    policy.add_argument("--file", help="TOML file with the settings (see docs/samples/policy.toml)")
+    policy.set_defaults(handler=cmd_school_policy)
 
     imports = sub.add_parser("import", help="import files").add_subparsers(
         dest="action", required=True

@@ -72,8 +72,10 @@ def configure_logging(settings: CoreSettings, secrets: Iterable[str] = ()) -> No
     handler.addFilter(
         SecretRedactor([*secrets, db_password.get_secret_value() if db_password else ""])
     )
+    handler.set_name("ejournal")
     root = logging.getLogger()
     for old in list(root.handlers):
-        root.removeHandler(old)
+        if old.get_name() == "ejournal":  # ours from an earlier call; leave others' alone
+            root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(settings.logging.level)

@@ -82,6 +82,10 @@ class DirectoryRepository(Protocol):
         """The school's stored policy settings (validated by the caller)."""
         ...
 
+    async def set_school_policy(self, school_id: int, settings: Mapping[str, Any]) -> None:
+        """Store a school's (already validated) policy settings."""
+        ...
+
     async def school_year_on(self, school_id: int, on: date) -> SchoolYearRecord | None:
         """The school year that contains a date, else the latest one that started before it."""
         ...

@@ -120,6 +120,28 @@ async def database_url(
 
 
 @pytest.fixture
+def empty_database_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A database with no schema at all (a new SQLite file, or a new PostgreSQL database)."""
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    base = os.environ.get(PG_ENV)
+    assert base
+    name = f"ejournal_empty_{uuid.uuid4().hex[:10]}"
+    admin_url = make_url(base)
+
+    async def admin(sql: str) -> None:
+        engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+        async with engine.connect() as conn:
+            await conn.execute(text(sql))
+        await engine.dispose()
+
+    _run(admin(f'CREATE DATABASE "{name}"'))
+    yield admin_url.set(database=name).render_as_string(hide_password=False)
+    _run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
 def clock() -> FakeClock:
     """A frozen clock at NOW."""
     return FakeClock(NOW)

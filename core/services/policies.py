@@ -104,6 +104,12 @@ def policy_from_settings(raw: Mapping[str, Any]) -> SchoolPolicy:
     return policy
 
 
+def normalized_settings(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings as they will be stored: validated, defaults left out, JSON-ready."""
+    policy_from_settings(raw)
+    return PolicySettings.model_validate(dict(raw)).model_dump(mode="json", exclude_none=True)
+
+
 def _replace(policy: SchoolPolicy, changes: Mapping[str, Any]) -> SchoolPolicy:
     from dataclasses import replace  # noqa: PLC0415 (keeps the module's public imports small)
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.domain.access import Viewer
 from core.domain.calendar import latvian_calendar, shortened_bells, standard_bells
+from core.domain.policy import SchoolPolicy
 from core.domain.records import AuditRecord, SchoolRecord
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.i18n import LANGUAGES
 from core.ports import UnitOfWork
 from core.services.guards import managed_school
+from core.services.policies import normalized_settings, policy_from_settings
 
 MAX_CODE = 32
 
@@ -69,6 +72,39 @@ async def create_school(
         )
         await uow.commit()
         return school
+
+
+async def set_school_policy(
+    uow: UnitOfWork, viewer: Viewer, *, school_id: int, settings: Mapping[str, Any]
+) -> SchoolPolicy:
+    """The school's managers set its assessment and attendance rules (validated first)."""
+    stored = normalized_settings(settings)
+    async with uow:
+        school = await managed_school(uow, viewer, school_id)
+        before = dict(await uow.directory.school_policy(school.id))
+        await uow.directory.set_school_policy(school.id, stored)
+        uow.audit(
+            viewer,
+            AuditRecord(
+                action="school.policy",
+                entity="school",
+                entity_id=school.id,
+                school_id=school.id,
+                before=before,
+                after=stored,
+            ),
+        )
+        await uow.commit()
+    return policy_from_settings(stored)
+
+
+async def school_policy_settings(
+    uow: UnitOfWork, viewer: Viewer, *, school_id: int
+) -> Mapping[str, Any]:
+    """A school's stored policy settings (empty: every default applies)."""
+    async with uow:
+        school = await managed_school(uow, viewer, school_id)
+        return dict(await uow.directory.school_policy(school.id))
 
 
 async def find_school(uow: UnitOfWork, viewer: Viewer, *, code: str) -> SchoolRecord:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.access import GroupFacts, PupilFacts, Role, Viewer
@@ -115,6 +115,12 @@ class SqlDirectory:
         """The school's stored policy settings."""
         policy = await self._s.scalar(select(t.School.policy).where(t.School.id == school_id))
         return policy or {}
+
+    async def set_school_policy(self, school_id: int, settings: Mapping[str, Any]) -> None:
+        """Store a school's policy settings."""
+        await self._s.execute(
+            update(t.School).where(t.School.id == school_id).values(policy=dict(settings))
+        )
 
     async def school_year_on(self, school_id: int, on: date) -> SchoolYearRecord | None:
         """The school year containing ``on``, else the latest that started before it."""

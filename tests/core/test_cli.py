@@ -1,0 +1,116 @@
+"""The ejournal console as an admin uses it: schema, schools, policy, config, in their language."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from core.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), out=out)
+    return code, out.getvalue()
+
+
+def test_db_upgrade_creates_the_schema_on_an_empty_database(
+    empty_database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("EJOURNAL_DATABASE__URL", empty_database_url)
+    code, out = run("--lang", "en", "db", "current")
+    assert (code, out.strip()) == (0, "Database schema revision: -")
+    code, out = run("--lang", "en", "db", "upgrade")
+    assert code == 0
+    assert "revision 0001" in out
+    code, out = run("--lang", "en", "db", "current")
+    assert out.strip() == "Database schema revision: 0001"
+    code, out = run("--lang", "en", "db", "downgrade", "--revision", "base")
+    assert code == 0
+    code, out = run("--lang", "en", "db", "current")
+    assert out.strip() == "Database schema revision: -"
+
+
+def test_commands_refuse_an_uninitialized_database(
+    empty_database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("EJOURNAL_DATABASE__URL", empty_database_url)
+    code, _ = run("stats", "--json")
+    assert code == 2
+    assert "ejournal db upgrade" in capsys.readouterr().err
+
+
+def test_school_create_list_and_policy(
+    empty_database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("EJOURNAL_DATABASE__URL", empty_database_url)
+    assert run("db", "upgrade")[0] == 0
+    code, out = run("school", "create", "--code", "rvs", "--name", "Rīgas Valsts pamatskola")
+    assert code == 0
+    assert "Rīgas Valsts pamatskola" in out  # Latvian by default
+    assert run("school", "list")[1].strip() == "rvs\tRīgas Valsts pamatskola"
+    code, _ = run("school", "create", "--code", "rvs", "--name", "Cita")
+    assert code == 2
+    assert "rvs" in capsys.readouterr().err
+
+    code, out = run("--lang", "en", "school", "policy", "--school", "rvs")
+    assert "default rules" in out
+    code, out = run(
+        "--lang",
+        "en",
+        "school",
+        "policy",
+        "--school",
+        "rvs",
+        "--file",
+        str(ROOT / "docs/samples/policy.toml"),
+    )
+    assert code == 0
+    shown = json.loads(out[out.index("{") :])
+    assert shown["unjustified_threshold"] == 20
+    assert shown["scale_rules"][2] == {"scale": "pass_fail", "grades": [4, 9], "subjects": ["SP"]}
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('absence_codes = [{ code = "nv", lv = "x", en = "x", ru = "x" }]\n')
+    code, _ = run("--lang", "en", "school", "policy", "--school", "rvs", "--file", str(bad))
+    assert code == 2
+    code, out = run("school", "policy", "--school", "rvs")
+    assert json.loads(out[out.index("{") :])["unjustified_threshold"] == 20  # unchanged
+
+
+def test_config_check_prints_effective_settings_with_secrets_masked(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("EJOURNAL_DATABASE__PASSWORD", "very-secret-pw")
+    monkeypatch.setenv("EJOURNAL_DATABASE__URL", "postgresql+asyncpg://journal:inline-pw@db/x")
+    code, out = run("--lang", "en", "config", "check")
+    assert code == 0
+    assert "very-secret-pw" not in out
+    assert "inline-pw" not in out
+    settings = json.loads(out[out.index("{") :])
+    assert settings["school"]["time_zone"] == "Europe/Riga"
+
+
+def test_bad_config_is_reported_in_latvian(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config.toml").write_text('[school]\nlocale = "de"\n')
+    code, _ = run("config", "check")
+    assert code == 2
+    assert "Konfigurācija" in capsys.readouterr().err
