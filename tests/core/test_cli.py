@@ -114,3 +114,59 @@ def test_bad_config_is_reported_in_latvian(
     code, _ = run("config", "check")
     assert code == 2
     assert "Konfigurācija" in capsys.readouterr().err
+
+
+def test_import_people_from_the_console(
+    empty_database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("EJOURNAL_DATABASE__URL", empty_database_url)
+    samples = ROOT / "docs" / "samples"
+    assert run("db", "upgrade")[0] == 0
+    assert run("school", "create", "--code", "rvs", "--name", "Rīgas pamatskola")[0] == 0
+
+    code, out = run(
+        "--lang", "en", "import", "people", str(samples / "people-bad.csv"), "--school", "rvs"
+    )
+    assert code == 2
+    assert "1 problems found. Nothing was changed." in out
+    assert "Row 17" in out
+    assert "phone" in out
+
+    code, out = run(
+        "--lang",
+        "en",
+        "import",
+        "people",
+        str(samples / "people.csv"),
+        "--school",
+        "rvs",
+        "--dry-run",
+    )
+    assert code == 0
+    assert "Pupils: created 6, updated 0, unchanged 0" in out
+    code, out = run("stats", "--json")
+    assert json.loads(out)["pupils"] == 0  # the dry run wrote nothing
+
+    code, out = run(
+        "--lang", "en", "import", "people", str(samples / "people.xlsx"), "--school", "rvs"
+    )
+    assert code == 0
+    assert "Parents: created 5, updated 0, unchanged 0" in out
+    code, out = run(
+        "--lang", "en", "import", "people", str(samples / "people.csv"), "--school", "rvs"
+    )
+    assert "Pupils: created 0, updated 0, unchanged 6" in out
+    counts = json.loads(run("stats", "--json")[1])
+    assert (counts["pupils"], counts["guardians"], counts["staff"], counts["classes"]) == (
+        6,
+        5,
+        5,
+        2,
+    )
+
+    code, _ = run("import", "people", str(tmp_path / "missing.csv"), "--school", "rvs")
+    assert code == 2
