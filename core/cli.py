@@ -14,6 +14,7 @@ import logging
 import sys
 import tomllib
 from collections.abc import Callable, Coroutine, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -203,6 +204,7 @@ async def cmd_seed_demo(console: Console, args: argparse.Namespace) -> int:
         classes_per_grade=args.classes_per_grade,
         pupils_per_class=args.pupils_per_class,
         zone=console.settings.school.zone,
+        today=args.today,
     )
     console.say("demo.seeded", rows=sum(written.values()))
     return 0
@@ -258,7 +260,7 @@ def build_parser(extensions: Sequence[Extension] = ()) -> argparse.ArgumentParse
     school.add_parser("list", help="list schools").set_defaults(handler=cmd_school_list)
     policy = school.add_parser("policy", help="show or set a school's assessment/attendance rules")
     policy.add_argument("--school", required=True, help="school code")
-    policy.add_argument("--file", help="TOML file with the settings (see docs/samples/policy.toml)")
+    policy.add_argument("--file", help="TOML settings (sample: docs/samples/policy.toml)")
     policy.set_defaults(handler=cmd_school_policy)
 
     imports = sub.add_parser("import", help="import files").add_subparsers(
@@ -275,6 +277,11 @@ def build_parser(extensions: Sequence[Extension] = ()) -> argparse.ArgumentParse
     seed.add_argument("--schools", type=int, default=1)
     seed.add_argument("--classes-per-grade", type=int, default=2)
     seed.add_argument("--pupils-per-class", type=int)
+    seed.add_argument(
+        "--today",
+        type=date.fromisoformat,
+        help="fill the journal up to this date, YYYY-MM-DD (default: today)",
+    )
     seed.set_defaults(handler=cmd_seed_demo)
 
     stats = sub.add_parser("stats", help="entity counts")

@@ -79,3 +79,5 @@ def configure_logging(settings: CoreSettings, secrets: Iterable[str] = ()) -> No
             root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(settings.logging.level)
+    # Migration chatter is not news to an admin; warnings and errors still show.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))

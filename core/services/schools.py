@@ -142,18 +142,19 @@ async def seed_demo(
     classes_per_grade: int = 2,
     pupils_per_class: int | None = None,
     zone: ZoneInfo,
+    today: date | None = None,
 ) -> Mapping[str, int]:
-    """Create deterministic demo schools with a term's worth of journal up to today."""
+    """Create deterministic demo schools with the journal filled in up to ``today``."""
     if not viewer.operator:
         raise NotAllowed("demo.console_only")
-    if not 1 <= schools <= 50 or not 1 <= classes_per_grade <= 8:
+    if not 1 <= schools <= 50 or not 1 <= classes_per_grade <= 26:
         raise InvalidInput("demo.size_invalid")
     if pupils_per_class is not None and not 1 <= pupils_per_class <= 40:
         raise InvalidInput("demo.size_invalid")
     async with uow:
         written = await uow.seed.demo(
             seed=seed,
-            today=uow.clock.now().astimezone(zone).date(),
+            today=today or uow.clock.now().astimezone(zone).date(),
             schools=schools,
             classes_per_grade=classes_per_grade,
             pupils_per_class=pupils_per_class,

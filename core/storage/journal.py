@@ -132,7 +132,7 @@ class SqlJournal:
                 t.Attendance.lesson_id == lesson_id
             )
         )
-        return {key: value for key, value in rows}
+        return dict(rows.all())
 
     async def set_attendance(
         self,

@@ -33,7 +33,7 @@ class SqlPeople:
                 t.PersonKey.school_id == school_id
             )
         )
-        return {key: value for key, value in rows}
+        return dict(rows.all())
 
     async def person_data(self, person_id: int) -> PersonData:
         """Every stored field of a person."""

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import Clock
@@ -57,9 +56,7 @@ SEED_ORDER: tuple[type[t.Base], ...] = (
 
 
 class SqlSeedWriter:
-    """Implements core.ports.SeedWriter with batched Core inserts."""
-
-    BATCH = 2000
+    """Implements core.ports.SeedWriter: generated data written with batched inserts."""
 
     def __init__(self, session: AsyncSession, clock: Clock) -> None:
         self._s = session
@@ -86,19 +83,6 @@ class SqlSeedWriter:
             pupils_per_class=pupils_per_class,
             now=self._clock.now(),
         )
-
-    async def write(self, tables: Mapping[str, Sequence[Mapping[str, Any]]]) -> Mapping[str, int]:
-        """Insert rows table by table in dependency order."""
-        unknown = set(tables) - {model.__tablename__ for model in SEED_ORDER}
-        if unknown:
-            raise ValueError(f"cannot seed tables {sorted(unknown)}")
-        written: dict[str, int] = {}
-        for model in SEED_ORDER:
-            rows = tables.get(model.__tablename__, ())
-            for start in range(0, len(rows), self.BATCH):
-                await self._s.execute(insert(model), list(rows[start : start + self.BATCH]))
-            written[model.__tablename__] = len(rows)
-        return written
 
 
 class SqlUnitOfWork:

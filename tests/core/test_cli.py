@@ -170,3 +170,28 @@ def test_import_people_from_the_console(
 
     code, _ = run("import", "people", str(tmp_path / "missing.csv"), "--school", "rvs")
     assert code == 2
+
+
+def test_seed_demo_then_stats_twice_into_fresh_databases(
+    empty_database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    results = []
+    for url in (empty_database_url, f"sqlite+aiosqlite:///{tmp_path / 'second.sqlite3'}"):
+        monkeypatch.setenv("EJOURNAL_DATABASE__URL", url)
+        code, _ = run("seed-demo", "--seed", "1", "--today", "2026-11-27")
+        assert code == 0
+        code, out = run("stats", "--json")
+        assert code == 0
+        results.append(json.loads(out))
+    first, second = results
+    assert first == second
+    assert first["schools"] == 1
+    assert first["classes"] >= 18
+    assert first["pupils"] >= 350
+    assert first["guardians"] >= 500
+    assert first["staff"] >= 30
+    assert first["marks"] > 0
+    assert first["attendance_records"] > 0
+    # September to late November: well over a month of lessons (18 classes, 4+ a day).
+    assert first["lessons"] >= 18 * 4 * 20
