@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from core.bootstrap import Core
 from core.domain.access import Viewer
 from core.errors import ImportRejected, NotFound
-from core.services.people import import_people
+from core.services.people import ImportReport, import_people
 from core.storage import tables as t
 from core.storage.database import create_session_factory
 from tests.builders import World, build_world, viewer
@@ -31,7 +31,7 @@ async def snapshot(core: Core) -> dict[str, int]:
 
 async def run_import(
     core: Core, world: World, name: str, *, dry_run: bool = False, who: Viewer | None = None
-):  # noqa: ANN201
+) -> ImportReport:
     return await import_people(
         core.uow(),
         who or Viewer.console(),
