@@ -68,13 +68,30 @@ class SqlJournal:
         row = await self._s.get(t.Lesson, lesson_id)
         return lesson_record(row) if row else None
 
-    async def lesson_at(self, group_id: int, on: date, period: int) -> LessonRecord | None:
-        """The lesson of a group in a period of a day."""
-        row = await self._s.scalar(
+    async def _lesson_row(self, group_id: int, on: date, period: int) -> t.Lesson | None:
+        return await self._s.scalar(
             select(t.Lesson).where(
                 t.Lesson.group_id == group_id, t.Lesson.on_date == on, t.Lesson.period == period
             )
         )
+
+    async def _mark_row(self, assessment_id: int, pupil_id: int) -> t.Mark | None:
+        return await self._s.scalar(
+            select(t.Mark).where(
+                t.Mark.assessment_id == assessment_id, t.Mark.pupil_id == pupil_id
+            )
+        )
+
+    async def _attendance_row(self, lesson_id: int, pupil_id: int) -> t.Attendance | None:
+        return await self._s.scalar(
+            select(t.Attendance).where(
+                t.Attendance.lesson_id == lesson_id, t.Attendance.pupil_id == pupil_id
+            )
+        )
+
+    async def lesson_at(self, group_id: int, on: date, period: int) -> LessonRecord | None:
+        """The lesson of a group in a period of a day."""
+        row = await self._lesson_row(group_id, on, period)
         return lesson_record(row) if row else None
 
     async def save_lesson(
@@ -91,11 +108,7 @@ class SqlJournal:
         now: datetime,
     ) -> LessonRecord:
         """Create or update the lesson of (group, day, period)."""
-        row = await self._s.scalar(
-            select(t.Lesson).where(
-                t.Lesson.group_id == group_id, t.Lesson.on_date == on, t.Lesson.period == period
-            )
-        )
+        row = await self._lesson_row(group_id, on, period)
         if row is None:
             row = t.Lesson(
                 school_id=school_id,
@@ -151,11 +164,7 @@ class SqlJournal:
                 )
             )
             return None
-        row = await self._s.scalar(
-            select(t.Attendance).where(
-                t.Attendance.lesson_id == lesson.id, t.Attendance.pupil_id == pupil_id
-            )
-        )
+        row = await self._attendance_row(lesson.id, pupil_id)
         if row is None:
             row = t.Attendance(
                 school_id=lesson.school_id,
@@ -284,11 +293,7 @@ class SqlJournal:
         now: datetime,
     ) -> MarkRecord:
         """Record or correct a mark, appending a revision."""
-        row = await self._s.scalar(
-            select(t.Mark).where(
-                t.Mark.assessment_id == assessment.id, t.Mark.pupil_id == pupil_id
-            )
-        )
+        row = await self._mark_row(assessment.id, pupil_id)
         if row is None:
             row = t.Mark(
                 school_id=assessment.school_id,
