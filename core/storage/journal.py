@@ -275,11 +275,7 @@ class SqlJournal:
 
     async def mark(self, assessment_id: int, pupil_id: int) -> MarkRecord | None:
         """A pupil's current mark in an assessment."""
-        row = await self._s.scalar(
-            select(t.Mark).where(
-                t.Mark.assessment_id == assessment_id, t.Mark.pupil_id == pupil_id
-            )
-        )
+        row = await self._mark_row(assessment_id, pupil_id)
         return mark_record(row) if row else None
 
     async def save_mark(
