@@ -1,0 +1,16 @@
+"""Owns UX filters: they shape which handler answers, never what someone may see (core decides)."""
+
+from __future__ import annotations
+
+from aiogram.filters import Filter
+from aiogram.types import TelegramObject
+
+from core.services.accounts import Identity
+
+
+class IsLinked(Filter):
+    """The Telegram user is connected to a person in the journal."""
+
+    async def __call__(self, event: TelegramObject, identity: Identity | None = None) -> bool:
+        """True when the identity middleware found a linked person."""
+        return identity is not None

@@ -1,0 +1,189 @@
+"""Owns the middlewares: core, anti-flood, identity and locale injection, callback answers.
+
+Middlewares inject; they do not decide. The only write is the ``identify()`` "last seen" touch.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiogram import BaseMiddleware, Bot, Dispatcher
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import TelegramObject, Update, User
+from aiogram.utils.callback_answer import CallbackAnswerMiddleware
+
+from bot.i18n import Translator, reply_language
+from bot.journal import ChildDirectory, JournalCore
+from core.i18n import Catalogs
+from core.services.accounts import Identity, identify
+
+log = logging.getLogger("ejournal.bot")
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class CoreMiddleware(BaseMiddleware):
+    """Injects ``core`` (units of work, clock) and the school ``zone``."""
+
+    def __init__(self, core: JournalCore, zone: ZoneInfo) -> None:
+        self.core = core
+        self.zone = zone
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        """Add the core to the handler data."""
+        data["core"] = self.core
+        data["zone"] = self.zone
+        return await handler(event, data)
+
+
+@dataclass(slots=True)
+class _Bucket:
+    tokens: float
+    updated: float
+    warned: bool = False
+
+
+class TokenBuckets:
+    """Per-user token buckets: ``rate`` updates per second on average, bursts up to ``burst``.
+
+    ``take`` answers "pass", "warn" (the first update over the limit) or "drop" (the following
+    ones, until the bucket refills). Memory is bounded: the least recently seen users are dropped.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_users: int = 50_000,
+    ) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self.clock = clock
+        self.max_users = max_users
+        self._buckets: OrderedDict[int, _Bucket] = OrderedDict()
+
+    def take(self, user_id: int) -> str:
+        """Spend one token for ``user_id``."""
+        now = self.clock()
+        bucket = self._buckets.get(user_id)
+        if bucket is None:
+            bucket = self._buckets[user_id] = _Bucket(self.burst, now)
+            if len(self._buckets) > self.max_users:
+                self._buckets.popitem(last=False)
+        else:
+            self._buckets.move_to_end(user_id)
+            bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
+            bucket.updated = now
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            bucket.warned = False
+            return "pass"
+        if bucket.warned:
+            return "drop"
+        bucket.warned = True
+        return "warn"
+
+
+class AntiFloodMiddleware(BaseMiddleware):
+    """Drops a user's updates beyond the allowed rate; the first one gets a "too fast" reply.
+
+    Runs before identity so that a flood costs no database work; the reply therefore uses the
+    language of the Telegram app.
+    """
+
+    def __init__(self, buckets: TokenBuckets, catalogs: Catalogs) -> None:
+        self.buckets = buckets
+        self.catalogs = catalogs
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        """Pass the update on, or drop it."""
+        user: User | None = data.get("event_from_user")
+        if user is None:
+            return await handler(event, data)
+        verdict = self.buckets.take(user.id)
+        if verdict == "pass":
+            return await handler(event, data)
+        text = self.catalogs.text("flood.too_fast", reply_language(None, user.language_code))
+        if isinstance(event, Update):
+            await _refuse(data["bot"], event, text if verdict == "warn" else None)
+        return None
+
+
+async def _refuse(bot: Bot, update: Update, text: str | None) -> None:
+    try:
+        if update.callback_query is not None:  # a pressed button must always be answered
+            await bot.answer_callback_query(update.callback_query.id, text=text)
+        elif text is not None and update.message is not None:
+            await bot.send_message(update.message.chat.id, text)
+    except TelegramAPIError as exc:
+        log.warning(
+            "anti-flood reply to update %s failed: %s", update.update_id, type(exc).__name__
+        )
+
+
+class IdentityMiddleware(BaseMiddleware):
+    """Injects ``identity`` (linked person and roles, or None) and ``family`` (children)."""
+
+    def __init__(self, core: JournalCore, children: ChildDirectory) -> None:
+        self.core = core
+        self.children = children
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        """Look the Telegram user up in the journal."""
+        user: User | None = data.get("event_from_user")
+        identity: Identity | None = None
+        if user is not None and not user.is_bot:
+            identity = await identify(self.core.uow(), telegram_user_id=user.id)
+        data["identity"] = identity
+        data["family"] = await self.children.children(identity.viewer) if identity else ()
+        return await handler(event, data)
+
+
+class LocaleMiddleware(BaseMiddleware):
+    """Injects ``lang`` and ``t``: the account's language, else the app's if lv/en/ru, else lv."""
+
+    def __init__(self, catalogs: Catalogs) -> None:
+        self.catalogs = catalogs
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        """Pick the language of the replies."""
+        identity: Identity | None = data.get("identity")
+        user: User | None = data.get("event_from_user")
+        lang = reply_language(
+            identity.account.language if identity else None,
+            user.language_code if user else None,
+        )
+        data["lang"] = lang
+        data["t"] = Translator(self.catalogs, lang)
+        return await handler(event, data)
+
+
+def register_middlewares(
+    dp: Dispatcher,
+    *,
+    core: JournalCore,
+    zone: ZoneInfo,
+    catalogs: Catalogs,
+    children: ChildDirectory,
+    buckets: TokenBuckets,
+) -> None:
+    """Register every middleware, in order.
+
+    The injecting ones are *outer* middlewares of the update: they run once per update, before
+    routing, and what they inject is visible to the error handler (which needs ``t``). The
+    callback answer is an *outer* middleware of callback queries, so every pressed button is
+    answered at once, before filters, even when no handler matches or the handler fails.
+    """
+    dp.update.outer_middleware(CoreMiddleware(core, zone))
+    dp.update.outer_middleware(AntiFloodMiddleware(buckets, catalogs))
+    dp.update.outer_middleware(IdentityMiddleware(core, children))
+    dp.update.outer_middleware(LocaleMiddleware(catalogs))
+    dp.callback_query.outer_middleware(CallbackAnswerMiddleware(pre=True))

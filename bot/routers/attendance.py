@@ -1,0 +1,88 @@
+"""Owns the absences screens: /absences (pick a child if several) and one pupil's summary."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+
+from bot.callbacks import AbsencesCb
+from bot.filters import IsLinked
+from bot.i18n import Translator
+from bot.journal import Child, JournalCore
+from bot.replies import reply
+from bot.routers.marks import only_pupil
+from bot.semester import current_semester
+from bot.views import marks as marks_views
+from bot.views.attendance import absences_screen
+from bot.views.people import pupil_name
+from core.services.accounts import Identity
+from core.services.attendance import pupil_attendance
+
+
+async def absences_command(
+    message: Message,
+    *,
+    identity: Identity,
+    family: Sequence[Child],
+    core: JournalCore,
+    zone: ZoneInfo,
+    t: Translator,
+) -> None:
+    """A pupil's own absences, a single child's, or "which child?" for several."""
+    pupil_id = only_pupil(identity, family)
+    if pupil_id is None:
+        screen = (
+            marks_views.child_picker(family, t, absences=True)
+            if family
+            else marks_views.nothing_to_show(t)
+        )
+        await reply(message, screen)
+        return
+    await show(message, pupil_id, identity=identity, family=family, core=core, zone=zone, t=t)
+
+
+async def absences_button(
+    query: CallbackQuery,
+    *,
+    callback_data: AbsencesCb,
+    identity: Identity,
+    family: Sequence[Child],
+    core: JournalCore,
+    zone: ZoneInfo,
+    t: Translator,
+) -> None:
+    """The absences of the pupil on the button (core refuses pupils the person may not see)."""
+    await show(
+        query, callback_data.pupil_id, identity=identity, family=family, core=core, zone=zone, t=t
+    )
+
+
+async def show(
+    event: Message | CallbackQuery,
+    pupil_id: int,
+    *,
+    identity: Identity,
+    family: Sequence[Child],
+    core: JournalCore,
+    zone: ZoneInfo,
+    t: Translator,
+) -> None:
+    """One service call, then the screen naming the pupil."""
+    semester = current_semester(core.clock.now(), zone)
+    result = await pupil_attendance(
+        core.uow(), identity.viewer, pupil_id=pupil_id, start=semester.start, end=semester.end
+    )
+    name = pupil_name(pupil_id, identity, family)
+    await reply(event, absences_screen(result, name, semester, t))
+
+
+def build_router() -> Router:
+    """A fresh router with this feature's handlers (one per dispatcher)."""
+    router = Router(name=__name__)
+    router.message.register(absences_command, Command("absences"), IsLinked())
+    router.callback_query.register(absences_button, AbsencesCb.filter(), IsLinked())
+    return router

@@ -1,0 +1,90 @@
+"""Owns the marks screens: /marks (pick a child if several) and the marks of one pupil."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+
+from bot.callbacks import MarksCb
+from bot.filters import IsLinked
+from bot.i18n import Translator
+from bot.journal import Child, JournalCore
+from bot.replies import reply
+from bot.semester import current_semester
+from bot.views import marks as views
+from bot.views.people import pupil_name
+from core.services.accounts import Identity
+from core.services.marks import pupil_marks
+
+
+async def marks_command(
+    message: Message,
+    *,
+    identity: Identity,
+    family: Sequence[Child],
+    core: JournalCore,
+    zone: ZoneInfo,
+    t: Translator,
+) -> None:
+    """A pupil's own marks, a single child's marks, or "which child?" for several."""
+    pupil_id = only_pupil(identity, family)
+    if pupil_id is None:
+        screen = views.child_picker(family, t) if family else views.nothing_to_show(t)
+        await reply(message, screen)
+        return
+    await show(message, pupil_id, identity=identity, family=family, core=core, zone=zone, t=t)
+
+
+async def marks_button(
+    query: CallbackQuery,
+    *,
+    callback_data: MarksCb,
+    identity: Identity,
+    family: Sequence[Child],
+    core: JournalCore,
+    zone: ZoneInfo,
+    t: Translator,
+) -> None:
+    """The marks of the pupil on the button (core refuses pupils the person may not see)."""
+    await show(
+        query, callback_data.pupil_id, identity=identity, family=family, core=core, zone=zone, t=t
+    )
+
+
+async def show(
+    event: Message | CallbackQuery,
+    pupil_id: int,
+    *,
+    identity: Identity,
+    family: Sequence[Child],
+    core: JournalCore,
+    zone: ZoneInfo,
+    t: Translator,
+) -> None:
+    """One service call, then the screen naming the pupil."""
+    semester = current_semester(core.clock.now(), zone)
+    result = await pupil_marks(
+        core.uow(), identity.viewer, pupil_id=pupil_id, start=semester.start, end=semester.end
+    )
+    name = pupil_name(pupil_id, identity, family)
+    await reply(event, views.marks_screen(result, name, semester, t))
+
+
+def only_pupil(identity: Identity, family: Sequence[Child]) -> int | None:
+    """The one pupil this person follows (themselves or their only child), else None."""
+    candidates = [child.pupil_id for child in family]
+    if identity.viewer.is_pupil:
+        candidates.append(identity.person.id)
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def build_router() -> Router:
+    """A fresh router with this feature's handlers (one per dispatcher)."""
+    router = Router(name=__name__)
+    router.message.register(marks_command, Command("marks"), IsLinked())
+    router.callback_query.register(marks_button, MarksCb.filter(), IsLinked())
+    return router

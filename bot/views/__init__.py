@@ -1,0 +1,1 @@
+"""Pure renderers: a service result becomes (text, keyboard). All HTML escaping happens here."""

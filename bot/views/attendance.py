@@ -1,0 +1,73 @@
+"""Owns the absences screen: a pupil's semester summary and the latest entries.
+
+Default codes show their labels; a school's own codes show as the code until core exposes labels.
+"""
+
+from __future__ import annotations
+
+from aiogram.types import InlineKeyboardButton
+
+from bot.callbacks import MarksCb
+from bot.i18n import Translator
+from bot.semester import Semester
+from bot.views.common import Screen, esc, fit, keyboard, menu_row, short_day
+from bot.views.marks import semester_line
+from core.domain.attendance import DEFAULT_ABSENCE_CODES, Justification
+from core.domain.records import AttendanceRow
+from core.services.attendance import PupilAttendance
+
+LATEST = 10
+_CODE_LABELS = {code.code: code for code in DEFAULT_ABSENCE_CODES}
+JUSTIFICATION_KEYS: dict[str, str] = {
+    Justification.JUSTIFIED: "absences.justified",
+    Justification.UNJUSTIFIED: "absences.unjustified",
+    Justification.PENDING: "absences.pending",
+}
+
+
+def absences_screen(
+    result: PupilAttendance, name: str, semester: Semester, t: Translator
+) -> Screen:
+    """Counts by justification, lateness and the latest entries; ``name`` is already escaped."""
+    summary = result.summary
+    lines = [t("absences.title", name=name), semester_line(semester, t), ""]
+    if not result.rows:
+        lines.append(t("absences.none"))
+    else:
+        lines.append(
+            t(
+                "absences.summary",
+                total=summary.absent_lessons,
+                justified=summary.justified,
+                unjustified=summary.unjustified,
+                pending=summary.pending,
+            )
+        )
+        if summary.late:
+            lines.append(t("absences.late", count=summary.late))
+        lines += ["", t("absences.latest")]
+        latest = sorted(result.rows, key=lambda r: (r.on_date, r.period), reverse=True)[:LATEST]
+        lines += [_entry(row, t) for row in latest]
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=t("menu.marks"), callback_data=MarksCb(pupil_id=result.pupil_id).pack()
+            )
+        ],
+        menu_row(t),
+    ]
+    return Screen(fit(lines, t("marks.more")), keyboard(rows))
+
+
+def _entry(row: AttendanceRow, t: Translator) -> str:
+    code = _CODE_LABELS.get(row.code)
+    label = code.label(t.lang) if code else row.code
+    justification = JUSTIFICATION_KEYS.get(row.justification)
+    return t(
+        "absences.entry",
+        date=short_day(row.on_date),
+        period=row.period,
+        subject=esc(row.subject_name),
+        code=esc(label),
+        justification=t(justification) if justification else esc(row.justification),
+    )

@@ -1,0 +1,32 @@
+"""Owns the /help text: what this person can do in the bot today, by role.
+
+Lists only features that exist; nothing is announced ahead of time.
+"""
+
+from __future__ import annotations
+
+from bot.i18n import Translator
+from bot.views.common import Screen
+from bot.views.people import role_list
+from core.services.accounts import Identity
+
+
+def help_screen(identity: Identity | None, t: Translator) -> Screen:
+    """Help for an unlinked visitor, or for a linked person by their roles."""
+    if identity is None:
+        return Screen(
+            "\n\n".join((t("help.unlinked"), t("help.connect"), t("help.language_unlinked")))
+        )
+    viewer = identity.viewer
+    lines = [t("help.title")]
+    roles = role_list(viewer, t)
+    if roles:
+        lines.append(t("start.roles", roles=roles))
+    if viewer.is_guardian:
+        lines.append(t("help.guardian"))
+    if viewer.is_pupil:
+        lines.append(t("help.pupil"))
+    if viewer.is_staff and not (viewer.is_guardian or viewer.is_pupil):
+        lines.append(t("help.staff"))
+    lines.append("\n".join((t("help.menu"), t("help.language"))))
+    return Screen("\n\n".join(lines))

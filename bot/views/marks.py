@@ -1,0 +1,87 @@
+"""Owns the marks screens: the child picker and a pupil's marks this semester by subject.
+
+Learning levels and pass/fail show as words (``mark_label``); averages follow the school rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiogram.types import InlineKeyboardButton
+
+from bot.callbacks import AbsencesCb, MarksCb
+from bot.i18n import Translator
+from bot.journal import Child
+from bot.semester import Semester
+from bot.views.common import Screen, day, decimal, esc, fit, keyboard, menu_row
+from core.domain.marks import MarkScale, MarkValue, mark_label
+from core.domain.records import MarkRow
+from core.errors import InvalidMark
+from core.services.marks import PupilMarks, SubjectMarks
+
+MAX_MARKS_PER_SUBJECT = 30
+
+
+def child_picker(family: Sequence[Child], t: Translator, *, absences: bool = False) -> Screen:
+    """Which child? One button per child."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=child.full_name,
+                callback_data=(
+                    AbsencesCb(pupil_id=child.pupil_id)
+                    if absences
+                    else MarksCb(pupil_id=child.pupil_id)
+                ).pack(),
+            )
+        ]
+        for child in family
+    ]
+    return Screen(t("absences.pick_child" if absences else "marks.pick_child"), keyboard(rows))
+
+
+def nothing_to_show(t: Translator) -> Screen:
+    """A person without own marks or children (staff): nothing to pick."""
+    return Screen(t("marks.no_pupils"))
+
+
+def semester_line(semester: Semester, t: Translator) -> str:
+    """The semester line, e.g. "1. semestris: 01.09.2026–27.11.2026"."""
+    return t(
+        "semester.range", number=semester.number, start=day(semester.start), end=day(semester.end)
+    )
+
+
+def marks_screen(result: PupilMarks, name: str, semester: Semester, t: Translator) -> Screen:
+    """The pupil's marks per subject with averages; ``name`` is already escaped."""
+    lines = [t("marks.title", name=name), semester_line(semester, t), ""]
+    if not result.subjects:
+        lines.append(t("marks.none"))
+    lines += [_subject_line(subject, t) for subject in result.subjects]
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=t("menu.absences"), callback_data=AbsencesCb(pupil_id=result.pupil_id).pack()
+            )
+        ],
+        menu_row(t),
+    ]
+    return Screen(fit(lines, t("marks.more")), keyboard(rows))
+
+
+def _subject_line(subject: SubjectMarks, t: Translator) -> str:
+    marks = [_label(row, t.lang) for row in subject.marks[-MAX_MARKS_PER_SUBJECT:]]
+    if len(subject.marks) > MAX_MARKS_PER_SUBJECT:
+        marks.insert(0, "…")
+    line = t("marks.subject", subject=esc(subject.subject_name), marks=", ".join(marks))
+    if subject.average is not None:
+        line += t("marks.average", average=decimal(subject.average, t.lang))
+    return line
+
+
+def _label(row: MarkRow, lang: str) -> str:
+    value = MarkValue.nv() if row.status == "nv" else MarkValue.mark(row.value or "?")
+    try:
+        return esc(mark_label(MarkScale(row.scale), value, lang))
+    except (InvalidMark, ValueError):  # a stored value outside its scale: show it as it is
+        return esc(row.value or row.status)

@@ -1,0 +1,60 @@
+"""Owns how people and their roles are named on screens: greetings, role lists, child names.
+
+Pure functions over ``Identity`` and ``Child`` values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.i18n import Translator
+from bot.journal import Child
+from bot.views.common import esc
+from core.domain.access import Role, Viewer
+from core.services.accounts import Identity
+
+ROLE_KEYS: dict[Role, str] = {
+    Role.TEACHER: "role.teacher",
+    Role.INTEREST_TEACHER: "role.interest_teacher",
+    Role.CLASS_TEACHER: "role.class_teacher",
+    Role.DEPUTY_DIRECTOR: "role.deputy_director",
+    Role.DIRECTOR: "role.director",
+    Role.GUARDIAN: "role.guardian",
+    Role.CAREGIVER: "role.caregiver",
+    Role.PUPIL: "role.pupil",
+}
+_ROLE_ORDER = tuple(ROLE_KEYS)
+
+
+def roles_of(viewer: Viewer) -> tuple[Role, ...]:
+    """Every role the viewer holds, staff roles first, in a fixed order."""
+    held = {role for _, role in viewer.staff_roles}
+    if viewer.class_teacher_of:
+        held.add(Role.CLASS_TEACHER)
+    if viewer.children - viewer.read_only_children:
+        held.add(Role.GUARDIAN)
+    if viewer.read_only_children:
+        held.add(Role.CAREGIVER)
+    if viewer.is_pupil:
+        held.add(Role.PUPIL)
+    return tuple(role for role in _ROLE_ORDER if role in held)
+
+
+def role_list(viewer: Viewer, t: Translator) -> str:
+    """The viewer's roles as words, e.g. "subject teacher, form teacher"."""
+    return ", ".join(t(ROLE_KEYS[role]) for role in roles_of(viewer))
+
+
+def follows_pupils(identity: Identity) -> bool:
+    """Whether the person has marks and absences to look at: their own or their children's."""
+    return identity.viewer.is_pupil or identity.viewer.is_guardian
+
+
+def pupil_name(pupil_id: int, identity: Identity, family: Sequence[Child]) -> str:
+    """The escaped name of the pupil a screen is about (the viewer or one of their children)."""
+    if pupil_id == identity.person.id:
+        return esc(identity.person.full_name)
+    for child in family:
+        if child.pupil_id == pupil_id:
+            return esc(child.full_name)
+    return esc(f"#{pupil_id}")

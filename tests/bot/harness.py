@@ -1,0 +1,155 @@
+"""A recording Telegram session and a chat driver: dialogs through the real Dispatcher, offline."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncGenerator
+from datetime import UTC, datetime
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.base import BaseSession
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    SendMessage,
+    SetMyCommands,
+    TelegramMethod,
+)
+from aiogram.methods.base import TelegramType
+from aiogram.types import (
+    CallbackQuery,
+    Chat,
+    InlineKeyboardMarkup,
+    Message,
+    MessageEntity,
+    Update,
+    User,
+)
+
+TOKEN = "4242:TEST-token"
+SENT_AT = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+ANSWERED = (AnswerCallbackQuery, SetMyCommands)
+
+
+class UnexpectedCall(AssertionError):
+    """The bot called a Telegram method the recording session does not fake."""
+
+
+class RecordingSession(BaseSession):
+    """Records every Bot API call; answers sends and acknowledgements, fails on anything else."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[TelegramMethod[Any]] = []
+        self._ids = itertools.count(1000)
+
+    async def make_request(
+        self,
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+        timeout: int | None = None,  # noqa: ASYNC109 - aiogram's BaseSession signature
+    ) -> TelegramType:
+        self.calls.append(method)
+        if isinstance(method, SendMessage):
+            chat_id = int(method.chat_id)
+            markup = method.reply_markup
+            return Message(  # type: ignore[return-value]
+                message_id=next(self._ids),
+                date=SENT_AT,
+                chat=Chat(id=chat_id, type="private"),
+                from_user=User(id=bot.id, is_bot=True, first_name="eJournal"),
+                text=method.text,
+                reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
+            )
+        if isinstance(method, ANSWERED):
+            return True  # type: ignore[return-value]
+        raise UnexpectedCall(type(method).__name__)
+
+    def stream_content(self, *args: Any, **kwargs: Any) -> AsyncGenerator[bytes, None]:
+        raise UnexpectedCall("stream_content")
+
+    async def close(self) -> None:
+        return None
+
+    def sent(self) -> list[SendMessage]:
+        return [call for call in self.calls if isinstance(call, SendMessage)]
+
+
+def recording_bot() -> tuple[Bot, RecordingSession]:
+    session = RecordingSession()
+    bot = Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode="HTML"))
+    return bot, session
+
+
+_update_ids = itertools.count(1)
+
+
+class TelegramUser:
+    """A Telegram user talking to the bot through the real Dispatcher."""
+
+    def __init__(
+        self,
+        dp: Dispatcher,
+        bot: Bot,
+        session: RecordingSession,
+        user_id: int,
+        *,
+        language_code: str | None = "lv",
+        first_name: str = "Tests",
+    ) -> None:
+        self.dp, self.bot, self.session = dp, bot, session
+        self.user = User(
+            id=user_id, is_bot=False, first_name=first_name, language_code=language_code
+        )
+        self.chat = Chat(id=user_id, type="private")
+        self._message_ids = itertools.count(1)
+
+    async def send(self, text: str) -> list[SendMessage]:
+        """The user writes ``text``; returns what the bot sent back."""
+        entities = None
+        if text.startswith("/"):
+            command = text.split(maxsplit=1)[0]
+            entities = [MessageEntity(type="bot_command", offset=0, length=len(command))]
+        message = Message(
+            message_id=next(self._message_ids),
+            date=SENT_AT,
+            chat=self.chat,
+            from_user=self.user,
+            text=text,
+            entities=entities,
+        )
+        return await self._feed(Update(update_id=next(_update_ids), message=message))
+
+    async def press(self, data: str) -> list[SendMessage]:
+        """The user presses a button with ``data`` (which may be forged)."""
+        shown = Message(
+            message_id=next(self._message_ids),
+            date=SENT_AT,
+            chat=self.chat,
+            from_user=User(id=self.bot.id, is_bot=True, first_name="eJournal"),
+            text="…",
+        )
+        query = CallbackQuery(
+            id=str(next(_update_ids)),
+            from_user=self.user,
+            chat_instance="1",
+            message=shown,
+            data=data,
+        )
+        return await self._feed(Update(update_id=next(_update_ids), callback_query=query))
+
+    async def _feed(self, update: Update) -> list[SendMessage]:
+        before = len(self.session.calls)
+        await self.dp.feed_update(self.bot, update)
+        return [c for c in self.session.calls[before:] if isinstance(c, SendMessage)]
+
+
+def buttons(message: SendMessage) -> dict[str, str]:
+    """Button text → callback data of a sent message."""
+    markup = message.reply_markup
+    if not isinstance(markup, InlineKeyboardMarkup):
+        return {}
+    return {
+        button.text: button.callback_data or "" for row in markup.inline_keyboard for button in row
+    }

@@ -1,0 +1,87 @@
+"""Views are pure: escaping of every name, limits of Telegram, words for roles."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from bot.i18n import Translator, load_catalogs
+from bot.journal import Child
+from bot.semester import Semester
+from bot.views.common import MAX_TEXT
+from bot.views.marks import marks_screen
+from bot.views.people import pupil_name, role_list
+from bot.views.start import main_menu
+from core.domain.access import Role, Viewer
+from core.domain.records import AccountRecord, MarkRow, PersonRecord
+from core.services.accounts import Identity
+from core.services.marks import PupilMarks, SubjectMarks
+
+T = Translator(load_catalogs(), "lv")
+SEMESTER = Semester(1, date(2026, 9, 1), date(2026, 11, 27))
+
+
+def identity(given: str, viewer: Viewer) -> Identity:
+    person = PersonRecord(1, given, "<i>Family</i>", None, None, True)
+    return Identity(AccountRecord(1, 1, 10, 10, "lv", "linked"), person, viewer)
+
+
+def test_names_are_escaped_in_text_but_not_in_buttons() -> None:
+    parent = identity("<b>Evil</b>", Viewer(person_id=1, children=frozenset({2})))
+    family = (Child(2, "A&B", "<script>"),)
+    screen = main_menu(parent, family, T)
+    assert "&lt;b&gt;Evil&lt;/b&gt;" in screen.text
+    assert "<b>Evil</b>" not in screen.text
+    assert screen.keyboard is not None
+    assert screen.keyboard.inline_keyboard[0][0].text == "📘 A&B: vērtējumi"
+    assert pupil_name(2, parent, family) == "A&amp;B &lt;script&gt;"
+
+
+def test_subject_names_and_marks_are_escaped() -> None:
+    row = MarkRow(
+        1, 2, 3, "<Math>", "t", "summative", "ten_point", date(2026, 11, 2), "mark", "8", None, 1
+    )
+    result = PupilMarks(
+        2, SEMESTER.start, SEMESTER.end, (SubjectMarks(3, "<Math>", (row,), Decimal(8)),)
+    )
+    screen = marks_screen(result, "Jānis", SEMESTER, T)
+    assert "<b>&lt;Math&gt;</b>: 8 — vidēji 8,00" in screen.text
+
+
+def test_long_mark_lists_stay_within_telegrams_limit() -> None:
+    rows = tuple(
+        MarkRow(
+            i,
+            2,
+            g,
+            f"Priekšmets {g}",
+            "t",
+            "summative",
+            "ten_point",
+            date(2026, 11, 2),
+            "mark",
+            "10",
+            None,
+            1,
+        )
+        for g in range(60)
+        for i in range(40)
+    )
+    subjects = tuple(
+        SubjectMarks(g, f"Priekšmets {g}", tuple(r for r in rows if r.group_id == g), Decimal(10))
+        for g in range(60)
+    )
+    screen = marks_screen(PupilMarks(2, SEMESTER.start, SEMESTER.end, subjects), "J", SEMESTER, T)
+    assert len(screen.text) <= MAX_TEXT
+    assert screen.text.endswith("… (saraksts ir saīsināts)")
+
+
+def test_roles_in_words() -> None:
+    viewer = Viewer(
+        person_id=1,
+        staff_roles=frozenset({(1, Role.TEACHER), (1, Role.DEPUTY_DIRECTOR)}),
+        class_teacher_of=frozenset({5}),
+    )
+    assert role_list(viewer, T) == (
+        "priekšmeta skolotājs, klases audzinātājs, direktora vietnieks (virslietotājs)"
+    )
