@@ -12,7 +12,7 @@ from aiogram.client.telegram import TelegramAPIServer
 
 from bot.errors import register_error_handler
 from bot.i18n import load_catalogs
-from bot.journal import ChildDirectory, JournalCore, PortChildDirectory
+from bot.journal import ChildDirectory, CoreChildDirectory, JournalCore
 from bot.middlewares import TokenBuckets, register_middlewares
 from bot.routers import feature_routers
 from bot.sending import RetryAfterMiddleware
@@ -54,9 +54,8 @@ def build_dispatcher(
     register_middlewares(
         dp,
         core=core,
-        zone=settings.school.zone,
         catalogs=catalogs,
-        children=children or PortChildDirectory(core),
+        children=children or CoreChildDirectory(core),
         buckets=buckets or TokenBuckets(settings.bot.flood_rate, settings.bot.flood_burst),
     )
     register_error_handler(dp, catalogs)

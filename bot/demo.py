@@ -60,7 +60,11 @@ class DemoUser:
         return {
             "user_id": self.user_id,
             "name": f"{persona.given_name} {persona.family_name}",
-            "description": latvian(PERSONA_KEYS.get(persona.role, "demo.persona.other")),
+            "description": (
+                latvian("demo.persona.pupil_of_class", class_name=persona.class_name)
+                if persona.class_name
+                else latvian(PERSONA_KEYS.get(persona.role, "demo.persona.other"))
+            ),
             "language": self.language,
             "phone": self.phone,
             "role": persona.role,

@@ -12,6 +12,7 @@ from core.clock import Clock
 from core.domain.access import Viewer
 from core.i18n import Catalogs
 from core.ports import UnitOfWork
+from core.services.directory import linked_pupils
 
 
 class JournalCore(Protocol):
@@ -43,11 +44,17 @@ class Child:
     pupil_id: int
     given_name: str
     family_name: str
+    class_name: str | None = None
 
     @property
     def full_name(self) -> str:
         """Given name then family name."""
         return f"{self.given_name} {self.family_name}"
+
+    @property
+    def label(self) -> str:
+        """The name with the class, e.g. "Jānis Bērziņš (5.a)", for buttons."""
+        return f"{self.full_name} ({self.class_name})" if self.class_name else self.full_name
 
 
 class ChildDirectory(Protocol):
@@ -58,25 +65,19 @@ class ChildDirectory(Protocol):
         ...
 
 
-class PortChildDirectory:
-    """STOPGAP until core offers a service for a guardian's children (see docs/bot.md).
-
-    Reads only people whose ids are already in ``viewer.children`` (computed by core from the
-    guardianships), through the unit-of-work port: it cannot widen what the viewer may see.
-    """
+class CoreChildDirectory:
+    """The viewer's children from core's ``linked_pupils`` service."""
 
     def __init__(self, core: JournalCore) -> None:
         self._core = core
 
     async def children(self, viewer: Viewer) -> tuple[Child, ...]:
-        """The viewer's children, ordered by given name."""
+        """The viewer's children (not the viewer themselves), ordered by given name."""
         if not viewer.children:
             return ()
-        found: list[Child] = []
-        async with self._core.uow() as uow:
-            for pupil_id in sorted(viewer.children):
-                person = await uow.directory.person(pupil_id)
-                if person is not None:
-                    found.append(Child(person.id, person.given_name, person.family_name))
-        found.sort(key=lambda child: (child.given_name.casefold(), child.pupil_id))
-        return tuple(found)
+        pupils = await linked_pupils(self._core.uow(), viewer)
+        return tuple(
+            Child(p.pupil_id, p.given_name, p.family_name, p.class_name)
+            for p in pupils
+            if p.pupil_id in viewer.children
+        )

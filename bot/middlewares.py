@@ -11,7 +11,6 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError
@@ -29,16 +28,14 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 class CoreMiddleware(BaseMiddleware):
-    """Injects ``core`` (units of work, clock) and the school ``zone``."""
+    """Injects ``core`` (units of work, clock)."""
 
-    def __init__(self, core: JournalCore, zone: ZoneInfo) -> None:
+    def __init__(self, core: JournalCore) -> None:
         self.core = core
-        self.zone = zone
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         """Add the core to the handler data."""
         data["core"] = self.core
-        data["zone"] = self.zone
         return await handler(event, data)
 
 
@@ -170,7 +167,6 @@ def register_middlewares(
     dp: Dispatcher,
     *,
     core: JournalCore,
-    zone: ZoneInfo,
     catalogs: Catalogs,
     children: ChildDirectory,
     buckets: TokenBuckets,
@@ -182,7 +178,7 @@ def register_middlewares(
     callback answer is an *outer* middleware of callback queries, so every pressed button is
     answered at once, before filters, even when no handler matches or the handler fails.
     """
-    dp.update.outer_middleware(CoreMiddleware(core, zone))
+    dp.update.outer_middleware(CoreMiddleware(core))
     dp.update.outer_middleware(AntiFloodMiddleware(buckets, catalogs))
     dp.update.outer_middleware(IdentityMiddleware(core, children))
     dp.update.outer_middleware(LocaleMiddleware(catalogs))

@@ -142,12 +142,23 @@ def load_settings(path: Path | None = None, model: type[SettingsT] = CoreSetting
 
 
 def masked(settings: BaseSettings) -> dict[str, Any]:
-    """The effective settings as plain data with every secret and password masked."""
-    data = settings.model_dump(mode="json")
-    db = data.get("database")
-    if isinstance(db, dict) and isinstance(db.get("url"), str):
-        db["url"] = mask_url(db["url"])
+    """The effective settings as plain data with every secret and every URL password masked.
+
+    ``SecretStr`` values dump as ``**********``; any string that looks like a URL with a password
+    (in any table, e.g. ``database.url`` or ``demo.database_url``) has the password hidden.
+    """
+    data: dict[str, Any] = _mask_urls(settings.model_dump(mode="json"))
     return data
+
+
+def _mask_urls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _mask_urls(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_mask_urls(item) for item in value]
+    if isinstance(value, str) and "://" in value:
+        return mask_url(value)
+    return value
 
 
 def mask_url(url: str) -> str:

@@ -81,3 +81,8 @@ def configure_logging(settings: CoreSettings, secrets: Iterable[str] = ()) -> No
     root.setLevel(settings.logging.level)
     # Migration chatter is not news to an admin; warnings and errors still show.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
+    # Database drivers log statements with their parameters (names, phone numbers) at DEBUG:
+    # only `[database] echo = true` (a deliberate, local debugging choice) lets them through.
+    if not settings.database.echo:
+        for name in ("sqlalchemy.engine", "sqlalchemy.pool", "aiosqlite", "asyncpg"):
+            logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

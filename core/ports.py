@@ -6,7 +6,7 @@ it, works, and calls ``commit()``; leaving without commit rolls everything back.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
@@ -28,8 +28,10 @@ from core.domain.records import (
     MarkRecord,
     MarkRow,
     PersonRecord,
+    PupilSummary,
     SchoolRecord,
     SchoolYearRecord,
+    TermRecord,
 )
 
 
@@ -84,6 +86,14 @@ class DirectoryRepository(Protocol):
 
     async def set_school_policy(self, school_id: int, settings: Mapping[str, Any]) -> None:
         """Store a school's (already validated) policy settings."""
+        ...
+
+    async def term_on(self, school_id: int, on: date) -> TermRecord | None:
+        """The semester containing ``on``, else the latest one that started before it."""
+        ...
+
+    async def pupil_summaries(self, pupil_ids: Collection[int]) -> Sequence[PupilSummary]:
+        """Names and current classes of pupils (pupils without an enrolment are left out)."""
         ...
 
     async def school_year_on(self, school_id: int, on: date) -> SchoolYearRecord | None:

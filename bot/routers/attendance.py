@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from zoneinfo import ZoneInfo
 
 from aiogram import Router
 from aiogram.filters import Command
@@ -15,10 +14,8 @@ from bot.i18n import Translator
 from bot.journal import Child, JournalCore
 from bot.replies import reply
 from bot.routers.marks import only_pupil
-from bot.semester import current_semester
 from bot.views import marks as marks_views
 from bot.views.attendance import absences_screen
-from bot.views.people import pupil_name
 from core.services.accounts import Identity
 from core.services.attendance import pupil_attendance
 
@@ -29,7 +26,6 @@ async def absences_command(
     identity: Identity,
     family: Sequence[Child],
     core: JournalCore,
-    zone: ZoneInfo,
     t: Translator,
 ) -> None:
     """A pupil's own absences, a single child's, or "which child?" for several."""
@@ -42,7 +38,7 @@ async def absences_command(
         )
         await reply(message, screen)
         return
-    await show(message, pupil_id, identity=identity, family=family, core=core, zone=zone, t=t)
+    await show(message, pupil_id, identity=identity, core=core, t=t)
 
 
 async def absences_button(
@@ -52,13 +48,10 @@ async def absences_button(
     identity: Identity,
     family: Sequence[Child],
     core: JournalCore,
-    zone: ZoneInfo,
     t: Translator,
 ) -> None:
     """The absences of the pupil on the button (core refuses pupils the person may not see)."""
-    await show(
-        query, callback_data.pupil_id, identity=identity, family=family, core=core, zone=zone, t=t
-    )
+    await show(query, callback_data.pupil_id, identity=identity, core=core, t=t)
 
 
 async def show(
@@ -66,18 +59,12 @@ async def show(
     pupil_id: int,
     *,
     identity: Identity,
-    family: Sequence[Child],
     core: JournalCore,
-    zone: ZoneInfo,
     t: Translator,
 ) -> None:
-    """One service call, then the screen naming the pupil."""
-    semester = current_semester(core.clock.now(), zone)
-    result = await pupil_attendance(
-        core.uow(), identity.viewer, pupil_id=pupil_id, start=semester.start, end=semester.end
-    )
-    name = pupil_name(pupil_id, identity, family)
-    await reply(event, absences_screen(result, name, semester, t))
+    """One service call (this semester by default), then the screen naming the pupil."""
+    result = await pupil_attendance(core.uow(), identity.viewer, pupil_id=pupil_id)
+    await reply(event, absences_screen(result, t))
 
 
 def build_router() -> Router:

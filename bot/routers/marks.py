@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from zoneinfo import ZoneInfo
 
 from aiogram import Router
 from aiogram.filters import Command
@@ -14,9 +13,7 @@ from bot.filters import IsLinked
 from bot.i18n import Translator
 from bot.journal import Child, JournalCore
 from bot.replies import reply
-from bot.semester import current_semester
 from bot.views import marks as views
-from bot.views.people import pupil_name
 from core.services.accounts import Identity
 from core.services.marks import pupil_marks
 
@@ -27,7 +24,6 @@ async def marks_command(
     identity: Identity,
     family: Sequence[Child],
     core: JournalCore,
-    zone: ZoneInfo,
     t: Translator,
 ) -> None:
     """A pupil's own marks, a single child's marks, or "which child?" for several."""
@@ -36,7 +32,7 @@ async def marks_command(
         screen = views.child_picker(family, t) if family else views.nothing_to_show(t)
         await reply(message, screen)
         return
-    await show(message, pupil_id, identity=identity, family=family, core=core, zone=zone, t=t)
+    await show(message, pupil_id, identity=identity, core=core, t=t)
 
 
 async def marks_button(
@@ -46,13 +42,10 @@ async def marks_button(
     identity: Identity,
     family: Sequence[Child],
     core: JournalCore,
-    zone: ZoneInfo,
     t: Translator,
 ) -> None:
     """The marks of the pupil on the button (core refuses pupils the person may not see)."""
-    await show(
-        query, callback_data.pupil_id, identity=identity, family=family, core=core, zone=zone, t=t
-    )
+    await show(query, callback_data.pupil_id, identity=identity, core=core, t=t)
 
 
 async def show(
@@ -60,18 +53,12 @@ async def show(
     pupil_id: int,
     *,
     identity: Identity,
-    family: Sequence[Child],
     core: JournalCore,
-    zone: ZoneInfo,
     t: Translator,
 ) -> None:
-    """One service call, then the screen naming the pupil."""
-    semester = current_semester(core.clock.now(), zone)
-    result = await pupil_marks(
-        core.uow(), identity.viewer, pupil_id=pupil_id, start=semester.start, end=semester.end
-    )
-    name = pupil_name(pupil_id, identity, family)
-    await reply(event, views.marks_screen(result, name, semester, t))
+    """One service call (this semester by default), then the screen naming the pupil."""
+    result = await pupil_marks(core.uow(), identity.viewer, pupil_id=pupil_id)
+    await reply(event, views.marks_screen(result, t))
 
 
 def only_pupil(identity: Identity, family: Sequence[Child]) -> int | None:

@@ -1,23 +1,23 @@
 """Owns the absences screen: a pupil's semester summary and the latest entries.
 
-Default codes show their labels; a school's own codes show as the code until core exposes labels.
+Codes show with the school's own labels (core returns them with the result).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from aiogram.types import InlineKeyboardButton
 
 from bot.callbacks import MarksCb
 from bot.i18n import Translator
-from bot.semester import Semester
 from bot.views.common import Screen, esc, fit, keyboard, menu_row, short_day
-from bot.views.marks import semester_line
-from core.domain.attendance import DEFAULT_ABSENCE_CODES, Justification
+from bot.views.marks import period_line, pupil_heading
+from core.domain.attendance import AbsenceCode, Justification
 from core.domain.records import AttendanceRow
 from core.services.attendance import PupilAttendance
 
 LATEST = 10
-_CODE_LABELS = {code.code: code for code in DEFAULT_ABSENCE_CODES}
 JUSTIFICATION_KEYS: dict[str, str] = {
     Justification.JUSTIFIED: "absences.justified",
     Justification.UNJUSTIFIED: "absences.unjustified",
@@ -25,12 +25,14 @@ JUSTIFICATION_KEYS: dict[str, str] = {
 }
 
 
-def absences_screen(
-    result: PupilAttendance, name: str, semester: Semester, t: Translator
-) -> Screen:
-    """Counts by justification, lateness and the latest entries; ``name`` is already escaped."""
+def absences_screen(result: PupilAttendance, t: Translator) -> Screen:
+    """Counts by justification, lateness and the latest entries."""
     summary = result.summary
-    lines = [t("absences.title", name=name), semester_line(semester, t), ""]
+    lines = [
+        t("absences.title", name=pupil_heading(result.pupil)),
+        period_line(result.term, result.start, result.end, t),
+        "",
+    ]
     if not result.rows:
         lines.append(t("absences.none"))
     else:
@@ -47,7 +49,8 @@ def absences_screen(
             lines.append(t("absences.late", count=summary.late))
         lines += ["", t("absences.latest")]
         latest = sorted(result.rows, key=lambda r: (r.on_date, r.period), reverse=True)[:LATEST]
-        lines += [_entry(row, t) for row in latest]
+        labels = {code.code: code for code in result.codes}
+        lines += [_entry(row, labels, t) for row in latest]
     rows = [
         [
             InlineKeyboardButton(
@@ -59,8 +62,8 @@ def absences_screen(
     return Screen(fit(lines, t("marks.more")), keyboard(rows))
 
 
-def _entry(row: AttendanceRow, t: Translator) -> str:
-    code = _CODE_LABELS.get(row.code)
+def _entry(row: AttendanceRow, labels: Mapping[str, AbsenceCode], t: Translator) -> str:
+    code = labels.get(row.code)
     label = code.label(t.lang) if code else row.code
     justification = JUSTIFICATION_KEYS.get(row.justification)
     return t(

@@ -6,16 +6,16 @@ Learning levels and pass/fail show as words (``mark_label``); averages follow th
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from aiogram.types import InlineKeyboardButton
 
 from bot.callbacks import AbsencesCb, MarksCb
 from bot.i18n import Translator
 from bot.journal import Child
-from bot.semester import Semester
 from bot.views.common import Screen, day, decimal, esc, fit, keyboard, menu_row
 from core.domain.marks import MarkScale, MarkValue, mark_label
-from core.domain.records import MarkRow
+from core.domain.records import MarkRow, PupilSummary
 from core.errors import InvalidMark
 from core.services.marks import PupilMarks, SubjectMarks
 
@@ -27,7 +27,7 @@ def child_picker(family: Sequence[Child], t: Translator, *, absences: bool = Fal
     rows = [
         [
             InlineKeyboardButton(
-                text=child.full_name,
+                text=child.label,
                 callback_data=(
                     AbsencesCb(pupil_id=child.pupil_id)
                     if absences
@@ -45,16 +45,26 @@ def nothing_to_show(t: Translator) -> Screen:
     return Screen(t("marks.no_pupils"))
 
 
-def semester_line(semester: Semester, t: Translator) -> str:
-    """The semester line, e.g. "1. semestris: 01.09.2026–27.11.2026"."""
-    return t(
-        "semester.range", number=semester.number, start=day(semester.start), end=day(semester.end)
-    )
+def period_line(term: int | None, start: date, end: date, t: Translator) -> str:
+    """The period line, e.g. "1. semestris: 01.09.2026–27.11.2026"."""
+    if term is None:
+        return t("period.range", start=day(start), end=day(end))
+    return t("semester.range", number=term, start=day(start), end=day(end))
 
 
-def marks_screen(result: PupilMarks, name: str, semester: Semester, t: Translator) -> Screen:
-    """The pupil's marks per subject with averages; ``name`` is already escaped."""
-    lines = [t("marks.title", name=name), semester_line(semester, t), ""]
+def pupil_heading(pupil: PupilSummary) -> str:
+    """The escaped name of the pupil a screen is about, with the class."""
+    name = esc(pupil.full_name)
+    return f"{name} ({esc(pupil.class_name)})" if pupil.class_name else name
+
+
+def marks_screen(result: PupilMarks, t: Translator) -> Screen:
+    """The pupil's marks per subject with averages."""
+    lines = [
+        t("marks.title", name=pupil_heading(result.pupil)),
+        period_line(result.term, result.start, result.end, t),
+        "",
+    ]
     if not result.subjects:
         lines.append(t("marks.none"))
     lines += [_subject_line(subject, t) for subject in result.subjects]

@@ -5,11 +5,7 @@ Pure functions over ``Identity`` and ``Child`` values.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from bot.i18n import Translator
-from bot.journal import Child
-from bot.views.common import esc
 from core.domain.access import Role, Viewer
 from core.services.accounts import Identity
 
@@ -48,13 +44,3 @@ def role_list(viewer: Viewer, t: Translator) -> str:
 def follows_pupils(identity: Identity) -> bool:
     """Whether the person has marks and absences to look at: their own or their children's."""
     return identity.viewer.is_pupil or identity.viewer.is_guardian
-
-
-def pupil_name(pupil_id: int, identity: Identity, family: Sequence[Child]) -> str:
-    """The escaped name of the pupil a screen is about (the viewer or one of their children)."""
-    if pupil_id == identity.person.id:
-        return esc(identity.person.full_name)
-    for child in family:
-        if child.pupil_id == pupil_id:
-            return esc(child.full_name)
-    return esc(f"#{pupil_id}")

@@ -172,3 +172,29 @@ class AccountRecord:
     chat_id: int
     language: str
     status: str
+
+
+@dataclass(frozen=True, slots=True)
+class PupilSummary:
+    """A pupil as menus and headings name them: name, class and school."""
+
+    pupil_id: int
+    given_name: str
+    family_name: str
+    class_name: str | None
+    grade: int | None
+    school_id: int
+
+    @property
+    def full_name(self) -> str:
+        """Given name then family name."""
+        return f"{self.given_name} {self.family_name}"
+
+
+@dataclass(frozen=True, slots=True)
+class TermRecord:
+    """A semester of a school's stored calendar."""
+
+    number: int
+    starts_on: date
+    ends_on: date

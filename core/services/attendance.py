@@ -7,9 +7,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from core.domain.access import Viewer
-from core.domain.attendance import AttendanceFact, AttendanceSummary, Justification
+from core.domain.attendance import (
+    AbsenceCode,
+    AttendanceFact,
+    AttendanceSummary,
+    Justification,
+)
 from core.domain.events import AbsenceRecorded
-from core.domain.records import AttendanceRow, AuditRecord
+from core.domain.records import AttendanceRow, AuditRecord, PupilSummary
 from core.errors import InvalidInput, NotFound
 from core.ports import UnitOfWork
 from core.services.guards import (
@@ -19,6 +24,7 @@ from core.services.guards import (
     school_policy,
     writable_group,
 )
+from core.services.periods import resolve_period
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,13 +38,24 @@ class LessonAttendance:
 
 @dataclass(frozen=True, slots=True)
 class PupilAttendance:
-    """A pupil's absences and lateness for a period, with the summary by school rules."""
+    """A pupil's absences and lateness for a period, with the summary by school rules.
 
-    pupil_id: int
+    ``codes`` are the school's attendance codes (with their labels) for rendering the rows;
+    ``term`` is the semester number when the period is "this semester".
+    """
+
+    pupil: PupilSummary
     start: date
     end: date
+    term: int | None
     rows: tuple[AttendanceRow, ...]
     summary: AttendanceSummary
+    codes: tuple[AbsenceCode, ...]
+
+    @property
+    def pupil_id(self) -> int:
+        """The pupil's person id."""
+        return self.pupil.pupil_id
 
 
 async def record_attendance(
@@ -91,23 +108,31 @@ async def record_attendance(
 
 
 async def pupil_attendance(
-    uow: UnitOfWork, viewer: Viewer, *, pupil_id: int, start: date, end: date
+    uow: UnitOfWork,
+    viewer: Viewer,
+    *,
+    pupil_id: int,
+    start: date | None = None,
+    end: date | None = None,
 ) -> PupilAttendance:
-    """A pupil's absences for a period; a subject teacher sees only their own lessons."""
-    if end < start:
-        raise InvalidInput("period.reversed")
+    """A pupil's absences (default: this semester up to today); teachers see their lessons."""
     async with uow:
         facts = await pupil_scope(uow, viewer, pupil_id)
+        school_id = min(facts.school_ids)
+        period = await resolve_period(uow, school_id, start, end)
         only = (
             frozenset(await uow.journal.teacher_groups_of_pupil(pupil_id, viewer.person_id or 0))
             if own_groups_filter(viewer, facts)
             else None
         )
-        rows = tuple(await uow.journal.pupil_attendance(pupil_id, start, end, only))
-        policy = await school_policy(uow, min(facts.school_ids))
+        rows = tuple(await uow.journal.pupil_attendance(pupil_id, period.start, period.end, only))
+        policy = await school_policy(uow, school_id)
+        (pupil,) = await uow.directory.pupil_summaries([pupil_id])
         audit_staff_read(uow, viewer, facts, "attendance")
         await uow.commit()
     summary = policy.summarize(
         AttendanceFact(row.on_date, row.code, Justification(row.justification)) for row in rows
     )
-    return PupilAttendance(pupil_id, start, end, rows, summary)
+    return PupilAttendance(
+        pupil, period.start, period.end, period.term, rows, summary, policy.absence_codes
+    )

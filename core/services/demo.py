@@ -29,6 +29,7 @@ class Persona:
     family_name: str
     school_id: int
     school_name: str
+    class_name: str | None = None  # the pupil persona's class
 
 
 async def demo_personas(uow: UnitOfWork, viewer: Viewer, *, school_code: str) -> Sequence[Persona]:
@@ -45,15 +46,21 @@ async def demo_personas(uow: UnitOfWork, viewer: Viewer, *, school_code: str) ->
             if role not in people:
                 continue
             person = await uow.directory.person(people[role])
-            if person is not None:
-                personas.append(
-                    Persona(
-                        role,
-                        person.id,
-                        person.given_name,
-                        person.family_name,
-                        school.id,
-                        school.name,
-                    )
+            if person is None:
+                continue
+            class_name = None
+            if role == "pupil":
+                summaries = await uow.directory.pupil_summaries([person.id])
+                class_name = summaries[0].class_name if summaries else None
+            personas.append(
+                Persona(
+                    role,
+                    person.id,
+                    person.given_name,
+                    person.family_name,
+                    school.id,
+                    school.name,
+                    class_name,
                 )
+            )
         return personas

@@ -1,8 +1,9 @@
-"""Who is asking: turn a person id into a Viewer with their roles, children and classes."""
+"""Who is asking and whom they follow: a person's Viewer, and the pupils they may open."""
 
 from __future__ import annotations
 
 from core.domain.access import Viewer
+from core.domain.records import PupilSummary
 from core.errors import NotFound
 from core.ports import UnitOfWork
 
@@ -14,3 +15,19 @@ async def resolve_viewer(uow: UnitOfWork, person_id: int) -> Viewer:
         if viewer is None:
             raise NotFound("person.not_found")
         return viewer
+
+
+async def linked_pupils(uow: UnitOfWork, viewer: Viewer) -> tuple[PupilSummary, ...]:
+    """The viewer's children and, for a pupil, the pupil: by given name, with their classes.
+
+    Only ids the viewer already holds (computed by core from guardianships and enrolments) are
+    looked up, so the answer can never name somebody else's child.
+    """
+    if not viewer.active:
+        return ()
+    own = set(viewer.children)
+    if viewer.is_pupil and viewer.person_id is not None:
+        own.add(viewer.person_id)
+    async with uow:
+        found = await uow.directory.pupil_summaries(own)
+    return tuple(sorted(found, key=lambda p: (p.given_name.casefold(), p.family_name, p.pupil_id)))

@@ -10,7 +10,7 @@ from decimal import Decimal
 from core.domain.access import Viewer
 from core.domain.events import MarkRecorded
 from core.domain.marks import MarkFact, MarkKind, MarkScale, MarkValue, average, parse_mark
-from core.domain.records import AssessmentRecord, AuditRecord, MarkRecord, MarkRow
+from core.domain.records import AssessmentRecord, AuditRecord, MarkRecord, MarkRow, PupilSummary
 from core.errors import InvalidInput, InvalidMark, NotFound
 from core.ports import UnitOfWork
 from core.services.guards import (
@@ -20,6 +20,7 @@ from core.services.guards import (
     school_policy,
     writable_group,
 )
+from core.services.periods import resolve_period
 
 MAX_TITLE = 200
 MAX_COMMENT = 1000
@@ -37,12 +38,21 @@ class SubjectMarks:
 
 @dataclass(frozen=True, slots=True)
 class PupilMarks:
-    """A pupil's marks for a period, subject by subject (alphabetical)."""
+    """A pupil's marks for a period, subject by subject (alphabetical).
 
-    pupil_id: int
+    ``term`` is the semester number when the period is "this semester" (no dates asked for).
+    """
+
+    pupil: PupilSummary
     start: date
     end: date
+    term: int | None
     subjects: tuple[SubjectMarks, ...]
+
+    @property
+    def pupil_id(self) -> int:
+        """The pupil's person id."""
+        return self.pupil.pupil_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,21 +209,29 @@ async def record_marks(
 
 
 async def pupil_marks(
-    uow: UnitOfWork, viewer: Viewer, *, pupil_id: int, start: date, end: date
+    uow: UnitOfWork,
+    viewer: Viewer,
+    *,
+    pupil_id: int,
+    start: date | None = None,
+    end: date | None = None,
 ) -> PupilMarks:
-    """A pupil's marks by subject with averages; a subject teacher sees only their groups."""
-    if end < start:
-        raise InvalidInput("period.reversed")
+    """A pupil's marks by subject with averages (default: this semester up to today).
+
+    A subject teacher who is not the pupil's class teacher sees only their own groups.
+    """
     async with uow:
         facts = await pupil_scope(uow, viewer, pupil_id)
+        school_id = min(facts.school_ids)
+        period = await resolve_period(uow, school_id, start, end)
         only = (
             await _own_groups(uow, viewer, facts.pupil_id)
             if own_groups_filter(viewer, facts)
             else None
         )
-        rows = await uow.journal.pupil_marks(pupil_id, start, end, only)
-        school_id = min(facts.school_ids)
+        rows = await uow.journal.pupil_marks(pupil_id, period.start, period.end, only)
         policy = await school_policy(uow, school_id)
+        (pupil,) = await uow.directory.pupil_summaries([pupil_id])
         audit_staff_read(uow, viewer, facts, "marks")
         await uow.commit()
     by_group: dict[int, list[MarkRow]] = {}
@@ -236,7 +254,7 @@ async def pupil_marks(
         for group_id, marks in by_group.items()
     ]
     subjects.sort(key=lambda s: (s.subject_name.casefold(), s.group_id))
-    return PupilMarks(pupil_id, start, end, tuple(subjects))
+    return PupilMarks(pupil, period.start, period.end, period.term, tuple(subjects))
 
 
 async def mark_history(

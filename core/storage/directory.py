@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -11,7 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.access import GroupFacts, PupilFacts, Role, Viewer
 from core.domain.calendar import BellSchedule, SchoolCalendar
-from core.domain.records import GroupRecord, PersonRecord, SchoolRecord, SchoolYearRecord
+from core.domain.records import (
+    GroupRecord,
+    PersonRecord,
+    PupilSummary,
+    SchoolRecord,
+    SchoolYearRecord,
+    TermRecord,
+)
 from core.storage import tables as t
 
 
@@ -121,6 +128,40 @@ class SqlDirectory:
         await self._s.execute(
             update(t.School).where(t.School.id == school_id).values(policy=dict(settings))
         )
+
+    async def term_on(self, school_id: int, on: date) -> TermRecord | None:
+        """The semester containing ``on``, else the latest one that started before it."""
+        row = await self._s.scalar(
+            select(t.Term)
+            .join(t.SchoolYear, t.SchoolYear.id == t.Term.school_year_id)
+            .where(t.SchoolYear.school_id == school_id, t.Term.starts_on <= on)
+            .order_by(t.Term.starts_on.desc())
+            .limit(1)
+        )
+        return TermRecord(row.number, row.starts_on, row.ends_on) if row else None
+
+    async def pupil_summaries(self, pupil_ids: Collection[int]) -> Sequence[PupilSummary]:
+        """Names and current (latest) classes of pupils."""
+        if not pupil_ids:
+            return []
+        rows = await self._s.execute(
+            select(
+                t.Person.id,
+                t.Person.given_name,
+                t.Person.family_name,
+                t.ClassGroup.name,
+                t.ClassGroup.grade,
+                t.Enrolment.school_id,
+            )
+            .join(t.Enrolment, t.Enrolment.pupil_id == t.Person.id)
+            .join(t.ClassGroup, t.ClassGroup.id == t.Enrolment.class_id)
+            .where(t.Person.id.in_(sorted(pupil_ids)))
+            .order_by(t.Person.id, t.Enrolment.starts_on)
+        )
+        latest: dict[int, PupilSummary] = {}
+        for pid, given, family, class_name, grade, school_id in rows:
+            latest[pid] = PupilSummary(pid, given, family, class_name, grade, school_id)
+        return list(latest.values())
 
     async def school_year_on(self, school_id: int, on: date) -> SchoolYearRecord | None:
         """The school year containing ``on``, else the latest that started before it."""

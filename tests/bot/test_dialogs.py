@@ -176,13 +176,13 @@ async def test_parent_sees_the_marks_of_the_child_on_the_button(core: Core, chat
     parent = chats.user(PARENT)
     [screen] = await parent.press(MarksCb(pupil_id=a.pupil_5a).pack())
     assert screen.text.splitlines()[:2] == [
-        "📘 <b>Jānis Alfa-Bērziņš</b> — vērtējumi",
+        "📘 <b>Jānis Alfa-Bērziņš (5.a)</b> — vērtējumi",
         "1. semestris: 01.09.2026–27.11.2026",
     ]
     assert "<b>Matemātika</b>: 8 — vidēji 8,00" in screen.text
     assert "Latviešu valoda" not in screen.text
     [second] = await parent.press(MarksCb(pupil_id=a.pupil_2a).pack())
-    assert "<b>Ērika Alfa-Bērziņa</b>" in second.text
+    assert "<b>Ērika Alfa-Bērziņa (2.a)</b>" in second.text
     assert "<b>Latviešu valoda</b>: apguvis" in second.text  # learning levels as words
     assert "vidēji" not in second.text  # levels are never averaged
     answers = [c for c in chats.session.calls if isinstance(c, AnswerCallbackQuery)]
@@ -192,13 +192,13 @@ async def test_parent_sees_the_marks_of_the_child_on_the_button(core: Core, chat
 async def test_marks_command_asks_which_child(chats: Chats) -> None:
     [picker] = await chats.user(PARENT).send("/marks")
     assert picker.text == "Kura bērna vērtējumus parādīt?"
-    assert set(buttons(picker)) == {"Jānis Alfa-Bērziņš", "Ērika Alfa-Bērziņa"}
+    assert set(buttons(picker)) == {"Jānis Alfa-Bērziņš (5.a)", "Ērika Alfa-Bērziņa (2.a)"}
 
 
 async def test_pupil_sees_own_marks_directly(core: Core, chats: Chats) -> None:
     await give_marks(core, chats.world)
     [screen] = await chats.user(PUPIL).send("/marks")
-    assert "<b>Jānis Alfa-Bērziņš</b> — vērtējumi" in screen.text
+    assert "<b>Jānis Alfa-Bērziņš (5.a)</b> — vērtējumi" in screen.text
     assert "<b>Matemātika</b>: 8" in screen.text
 
 
@@ -218,7 +218,7 @@ async def test_a_crafted_callback_for_another_pupil_is_refused(core: Core, chats
 async def test_absences_screen_names_the_child(chats: Chats) -> None:
     a = chats.world.a
     [screen] = await chats.user(PARENT).press(AbsencesCb(pupil_id=a.pupil_2a).pack())
-    assert "📅 <b>Ērika Alfa-Bērziņa</b> — kavējumi" in screen.text
+    assert "📅 <b>Ērika Alfa-Bērziņa (2.a)</b> — kavējumi" in screen.text
     assert "Šajā semestrī kavējumu nav." in screen.text
     assert set(buttons(screen).values()) == {MarksCb(pupil_id=a.pupil_2a).pack(), MenuCb().pack()}
 

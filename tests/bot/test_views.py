@@ -7,18 +7,18 @@ from decimal import Decimal
 
 from bot.i18n import Translator, load_catalogs
 from bot.journal import Child
-from bot.semester import Semester
 from bot.views.common import MAX_TEXT
 from bot.views.marks import marks_screen
-from bot.views.people import pupil_name, role_list
+from bot.views.people import role_list
 from bot.views.start import main_menu
 from core.domain.access import Role, Viewer
-from core.domain.records import AccountRecord, MarkRow, PersonRecord
+from core.domain.records import AccountRecord, MarkRow, PersonRecord, PupilSummary
 from core.services.accounts import Identity
 from core.services.marks import PupilMarks, SubjectMarks
 
 T = Translator(load_catalogs(), "lv")
-SEMESTER = Semester(1, date(2026, 9, 1), date(2026, 11, 27))
+START, END = date(2026, 9, 1), date(2026, 11, 27)
+PUPIL = PupilSummary(2, "Jānis", "<b>Bērziņš</b>", "5.a", 5, 1)
 
 
 def identity(given: str, viewer: Viewer) -> Identity:
@@ -34,18 +34,17 @@ def test_names_are_escaped_in_text_but_not_in_buttons() -> None:
     assert "<b>Evil</b>" not in screen.text
     assert screen.keyboard is not None
     assert screen.keyboard.inline_keyboard[0][0].text == "📘 A&B: vērtējumi"
-    assert pupil_name(2, parent, family) == "A&amp;B &lt;script&gt;"
 
 
 def test_subject_names_and_marks_are_escaped() -> None:
     row = MarkRow(
         1, 2, 3, "<Math>", "t", "summative", "ten_point", date(2026, 11, 2), "mark", "8", None, 1
     )
-    result = PupilMarks(
-        2, SEMESTER.start, SEMESTER.end, (SubjectMarks(3, "<Math>", (row,), Decimal(8)),)
-    )
-    screen = marks_screen(result, "Jānis", SEMESTER, T)
+    result = PupilMarks(PUPIL, START, END, 1, (SubjectMarks(3, "<Math>", (row,), Decimal(8)),))
+    screen = marks_screen(result, T)
     assert "<b>&lt;Math&gt;</b>: 8 — vidēji 8,00" in screen.text
+    assert "Jānis &lt;b&gt;Bērziņš&lt;/b&gt; (5.a)" in screen.text
+    assert "1. semestris: 01.09.2026–27.11.2026" in screen.text
 
 
 def test_long_mark_lists_stay_within_telegrams_limit() -> None:
@@ -71,7 +70,7 @@ def test_long_mark_lists_stay_within_telegrams_limit() -> None:
         SubjectMarks(g, f"Priekšmets {g}", tuple(r for r in rows if r.group_id == g), Decimal(10))
         for g in range(60)
     )
-    screen = marks_screen(PupilMarks(2, SEMESTER.start, SEMESTER.end, subjects), "J", SEMESTER, T)
+    screen = marks_screen(PupilMarks(PUPIL, START, END, 1, subjects), T)
     assert len(screen.text) <= MAX_TEXT
     assert screen.text.endswith("… (saraksts ir saīsināts)")
 

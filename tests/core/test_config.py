@@ -68,3 +68,29 @@ def test_secrets_are_masked(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     assert "hunter2" not in shown
     assert "s3cret" not in shown
     assert mask_url("postgresql+asyncpg://u@db/x") == "postgresql+asyncpg://u@db/x"
+
+
+def test_any_url_with_a_password_is_masked() -> None:
+    from pydantic_settings import BaseSettings
+
+    class WithDemo(CoreSettings):
+        extra_url: str = "postgresql+asyncpg://demo:demo-secret@h/db"
+
+    assert isinstance(WithDemo(), BaseSettings)
+    assert "demo-secret" not in str(masked(WithDemo()))
+
+
+def test_sql_statements_stay_out_of_debug_logs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import logging
+
+    from core.logs import configure_logging
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config.toml").write_text('[logging]\nlevel = "DEBUG"\n')
+    configure_logging(load_settings())
+    assert not logging.getLogger("sqlalchemy.engine").isEnabledFor(logging.INFO)
+    assert not logging.getLogger("aiosqlite").isEnabledFor(logging.DEBUG)
+    assert logging.getLogger("ejournal").isEnabledFor(logging.DEBUG)
+    logging.getLogger().setLevel(logging.WARNING)

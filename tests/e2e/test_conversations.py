@@ -63,7 +63,7 @@ async def test_linked_people_get_their_menu_and_help(
         PARENT, transcript["messages"][1]["message_id"], keyboard[1][0]["callback_data"]
     )
     messages = await client.wait_for_bot_messages(PARENT, 3, timeout=10)
-    assert messages[2]["text"].startswith("📘 Ērika Alfa-Bērziņa — vērtējumi")
+    assert messages[2]["text"].startswith("📘 Ērika Alfa-Bērziņa (2.a) — vērtējumi")
     [callback] = [c for c in await client.callbacks() if c["id"] == pressed["id"]]
     assert callback["answered"]
     scopes = [json.loads(c["params"]["scope"]) for c in await client.calls("setMyCommands")]
