@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.domain.access import Viewer
+from core.domain.collation import latvian_key
 from core.domain.records import PupilSummary
 from core.errors import NotFound
 from core.ports import UnitOfWork
@@ -30,4 +31,9 @@ async def linked_pupils(uow: UnitOfWork, viewer: Viewer) -> tuple[PupilSummary, 
         own.add(viewer.person_id)
     async with uow:
         found = await uow.directory.pupil_summaries(own)
-    return tuple(sorted(found, key=lambda p: (p.given_name.casefold(), p.family_name, p.pupil_id)))
+    return tuple(
+        sorted(
+            found,
+            key=lambda p: (latvian_key(p.given_name), latvian_key(p.family_name), p.pupil_id),
+        )
+    )

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from core.domain.access import Viewer
+from core.domain.collation import latvian_key
 from core.domain.events import MarkRecorded
 from core.domain.marks import MarkFact, MarkKind, MarkScale, MarkValue, average, parse_mark
 from core.domain.records import AssessmentRecord, AuditRecord, MarkRecord, MarkRow, PupilSummary
@@ -253,7 +254,7 @@ async def pupil_marks(
         )
         for group_id, marks in by_group.items()
     ]
-    subjects.sort(key=lambda s: (s.subject_name.casefold(), s.group_id))
+    subjects.sort(key=lambda s: (latvian_key(s.subject_name), s.group_id))
     return PupilMarks(pupil, period.start, period.end, period.term, tuple(subjects))
 
 

@@ -52,15 +52,15 @@ async def test_linked_people_get_their_menu_and_help(
     transcript = await client.transcript(PARENT)
     keyboard = transcript["messages"][1]["reply_markup"]["inline_keyboard"]
     assert [[b["text"] for b in row] for row in keyboard] == [
+        ["📘 Ērika: vērtējumi", "📅 Ērika: kavējumi"],  # Latvian order: Ē before J
         ["📘 Jānis: vērtējumi", "📅 Jānis: kavējumi"],
-        ["📘 Ērika: vērtējumi", "📅 Ērika: kavējumi"],
     ]
     assert "/marks — bērnu vērtējumi" in help_lv
     assert menu_en.startswith("Hello, Māra!\n\nYour roles: subject teacher, form teacher.")
     assert "Your account is connected to the school e-journal." in help_en
     # Pressing the child's button answers the callback and shows that child's marks.
     pressed = await client.press_button(
-        PARENT, transcript["messages"][1]["message_id"], keyboard[1][0]["callback_data"]
+        PARENT, transcript["messages"][1]["message_id"], keyboard[0][0]["callback_data"]
     )
     messages = await client.wait_for_bot_messages(PARENT, 3, timeout=10)
     assert messages[2]["text"].startswith("📘 Ērika Alfa-Bērziņa (2.a) — vērtējumi")

@@ -16,7 +16,7 @@ async def test_parent_follows_exactly_their_children_with_classes(core: Core) ->
     world = await build_world(core)
     parent = await viewer(core, world.a.parent_5a)
     pupils = await linked_pupils(core.uow(), parent)
-    assert [(p.given_name, p.class_name) for p in pupils] == [("Jānis", "5.a"), ("Ērika", "2.a")]
+    assert [(p.given_name, p.class_name) for p in pupils] == [("Ērika", "2.a"), ("Jānis", "5.a")]
     pupil = await viewer(core, world.a.pupil_5a)
     assert [p.pupil_id for p in await linked_pupils(core.uow(), pupil)] == [world.a.pupil_5a]
     teacher = await viewer(core, world.a.math_teacher)
