@@ -549,3 +549,36 @@ async def test_rejects_bad_arguments(tmp_path: Path) -> None:
                 await seed_demo(session, today=TODAY, now=NOW, schools=0)
     finally:
         await engine.dispose()
+
+
+# ------------------------------------------------------ both backends: ids and sequences
+
+
+async def test_seeding_twice_leaves_ids_usable_for_ordinary_writes(core: Any) -> None:
+    """Explicit ids must not collide with later ordinary inserts (PostgreSQL sequences)."""
+    from core.domain.access import Viewer
+    from core.services.schools import create_school
+    from core.services.schools import seed_demo as seed_service
+
+    for _ in range(2):
+        written = await seed_service(
+            core.uow(),
+            Viewer.console(),
+            seed=3,
+            classes_per_grade=1,
+            pupils_per_class=4,
+            zone=latvian_zone(),
+            today=TODAY,
+        )
+        assert written["schools"] == 1
+    school = await create_school(core.uow(), Viewer.console(), code="rvs", name="Rīgas skola")
+    async with create_session_factory(core.engine)() as session:
+        codes = [row[0] for row in await _rows(session, "SELECT code FROM schools ORDER BY id")]
+        assert codes == ["demo1", "demo2", "rvs"]
+        assert school.id == max(await session.scalars(select(t.School.id)))
+
+
+def latvian_zone() -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("Europe/Riga")
