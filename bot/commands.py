@@ -25,6 +25,11 @@ async def set_default_commands(bot: Bot, catalogs: Catalogs) -> None:
         await bot.set_my_commands(commands, scope=scope, language_code=lang)
 
 
+async def set_unlinked_commands(bot: Bot, chat_id: int, t: Translator) -> None:
+    """After /logout: the chat's list is the unlinked one again."""
+    await bot.set_my_commands(default_commands(t), scope=BotCommandScopeChat(chat_id=chat_id))
+
+
 async def set_chat_commands(bot: Bot, chat_id: int, identity: Identity, t: Translator) -> None:
     """A linked person's menu in their chat, in their language."""
     await bot.set_my_commands(

@@ -14,3 +14,11 @@ class IsLinked(Filter):
     async def __call__(self, event: TelegramObject, identity: Identity | None = None) -> bool:
         """True when the identity middleware found a linked person."""
         return identity is not None
+
+
+class IsDeactivated(Filter):
+    """The Telegram user is linked to a person whose access has ended."""
+
+    async def __call__(self, event: TelegramObject, identity: Identity | None = None) -> bool:
+        """True when the identity is linked but inactive."""
+        return identity is not None and not identity.active

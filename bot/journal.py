@@ -5,11 +5,13 @@ The bot never imports ``core.bootstrap`` or storage: the composition root hands 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
 from core.clock import Clock
 from core.domain.access import Viewer
+from core.domain.records import PupilSummary
 from core.i18n import Catalogs
 from core.ports import UnitOfWork
 from core.services.directory import linked_pupils
@@ -65,6 +67,15 @@ class ChildDirectory(Protocol):
         ...
 
 
+def children_of(viewer: Viewer, pupils: Iterable[PupilSummary]) -> tuple[Child, ...]:
+    """The viewer's children among pupils a service returned (never the viewer themselves)."""
+    return tuple(
+        Child(p.pupil_id, p.given_name, p.family_name, p.class_name)
+        for p in pupils
+        if p.pupil_id in viewer.children
+    )
+
+
 class CoreChildDirectory:
     """The viewer's children from core's ``linked_pupils`` service."""
 
@@ -75,9 +86,4 @@ class CoreChildDirectory:
         """The viewer's children (not the viewer themselves), ordered by given name."""
         if not viewer.children:
             return ()
-        pupils = await linked_pupils(self._core.uow(), viewer)
-        return tuple(
-            Child(p.pupil_id, p.given_name, p.family_name, p.class_name)
-            for p in pupils
-            if p.pupil_id in viewer.children
-        )
+        return children_of(viewer, await linked_pupils(self._core.uow(), viewer))

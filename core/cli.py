@@ -1,4 +1,4 @@
-"""The ``ejournal`` console for school admins: config, database, schools, imports, demo, stats.
+"""The ``ejournal`` console for school admins: config, database, schools, people, invitations.
 
 A composition root: it loads settings, builds the core, runs one service call per command and
 prints the result in the configured language. Front ends add their own commands (``run``,
@@ -20,12 +20,15 @@ from typing import Any, TextIO
 
 from core.bootstrap import Core, build_core
 from core.config import CoreSettings, load_settings, masked
+from core.documents.slips import invite_slips, render_slips
 from core.domain.access import Viewer
+from core.domain.invites import Purpose, deep_link, valid_bot_username
 from core.errors import DomainError, ImportRejected
 from core.i18n import LANGUAGES, Catalogs
 from core.imports.problems import format_problem
 from core.logs import configure_logging
-from core.services import people, schools
+from core.services import connections, deactivation, invites, people, schools
+from core.services.connections import ConnectionReport, Unconnected
 from core.storage import database
 
 log = logging.getLogger("ejournal")
@@ -222,7 +225,233 @@ async def cmd_stats(console: Console, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_invite_slips(console: Console, args: argparse.Namespace) -> int:
+    """Issue invitations for a class's parents or pupils, or the staff, as a PDF of slips."""
+    await console.require_schema()
+    username = _bot_username(console, args)
+    if username is None:
+        return 2
+    audience = invites.Audience(args.audience)
+    if audience is not invites.Audience.STAFF and not args.class_name:
+        console.say("invite.class_required")
+        return 2
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        console.say("invite.out_folder_missing", path=str(out.parent))
+        return 2
+    school = await schools.find_school(console.core.uow(), Viewer.console(), code=args.school)
+    batch = await invites.issue_invites(
+        console.core.uow(),
+        Viewer.console(),
+        audience=audience,
+        school_id=school.id,
+        class_name=None if audience is invites.Audience.STAFF else args.class_name,
+        everyone=args.all,
+    )
+    if not batch.invites:
+        console.say("invite.everyone_connected", count=batch.already_connected)
+        return 0
+    slips = invite_slips(
+        batch.invites,
+        school_name=school.name,
+        bot_username=username,
+        catalogs=console.catalogs,
+        lang=school.locale,
+    )
+    title = console.catalogs.text(
+        f"slip.title.{audience.value}", school.locale, class_name=batch.class_name or ""
+    )
+    pdf = await asyncio.to_thread(render_slips, slips, title=title)
+    try:
+        await asyncio.to_thread(out.write_bytes, pdf)
+    except OSError:
+        console.say("invite.out_not_writable", path=str(out))
+        return 2
+    console.say(
+        "invite.slips_written",
+        count=len(batch.invites),
+        path=str(out),
+        date=batch.last_day.strftime("%d.%m.%Y"),
+        skipped=batch.already_connected,
+    )
+    return 0
+
+
+async def cmd_invite_person(console: Console, args: argparse.Namespace) -> int:
+    """Issue one person's invitation (by records-office key) and print its link."""
+    await console.require_schema()
+    username = _bot_username(console, args)
+    if username is None:
+        return 2
+    school = await schools.find_school(console.core.uow(), Viewer.console(), code=args.school)
+    issued = await invites.issue_invite(
+        console.core.uow(),
+        Viewer.console(),
+        purpose=Purpose(args.purpose),
+        school_id=school.id,
+        key=args.key,
+    )
+    console.say(
+        "invite.person_issued",
+        name=issued.full_name,
+        link=deep_link(username, issued.code),
+        date=issued.last_day.strftime("%d.%m.%Y"),
+    )
+    return 0
+
+
+def _bot_username(console: Console, args: argparse.Namespace) -> str | None:
+    """The bot's username for links: --bot-username, else [invites] bot_username."""
+    name = (args.bot_username or console.settings.invites.bot_username).strip().removeprefix("@")
+    if not name:
+        console.say("invite.bot_username_missing")
+        return None
+    if not valid_bot_username(name):
+        console.say("invite.bot_username_invalid", name=name)
+        return None
+    return name
+
+
+async def cmd_people_switch(console: Console, args: argparse.Namespace) -> int:
+    """Deactivate a person (access ends, invitations revoked) or activate them again."""
+    await console.require_schema()
+    school = await schools.find_school(console.core.uow(), Viewer.console(), code=args.school)
+    switch = deactivation.activate_person if args.active else deactivation.deactivate_person
+    card = await switch(console.core.uow(), Viewer.console(), school_id=school.id, key=args.key)
+    console.say("people.activated" if args.active else "people.deactivated", name=card.full_name)
+    return 0
+
+
+async def cmd_connections_report(console: Console, args: argparse.Namespace) -> int:
+    """Who is not connected to the bot yet (rule 2.2), for a school or one class."""
+    await console.require_schema()
+    school = await schools.find_school(console.core.uow(), Viewer.console(), code=args.school)
+    report = await connections.connection_report(
+        console.core.uow(), Viewer.console(), school_id=school.id, class_name=args.class_name
+    )
+    for line in report_lines(console, report):
+        console.emit(line)
+    return 0
+
+
+def report_lines(console: Console, report: ConnectionReport) -> list[str]:
+    """The connection report as console lines in the console's language."""
+    t = console.t
+    scope = (
+        t("connections.scope_class", class_name=report.class_name)
+        if report.class_name
+        else t("connections.scope_school")
+    )
+    lines = [
+        t("connections.heading", school=report.school.name, scope=scope, date=_day(report.on)),
+        t(
+            "connections.tally",
+            pupils=report.pupils.connected,
+            pupils_total=report.pupils.total,
+            parents=report.parents.connected,
+            parents_total=report.parents.total,
+        ),
+    ]
+    if report.staff is not None:
+        lines.append(
+            t("connections.tally_staff", staff=report.staff.connected, total=report.staff.total)
+        )
+    if report.class_name is None:
+        lines += [
+            "  "
+            + t(
+                "connections.class_row",
+                class_name=c.class_name,
+                pupils=c.pupils.connected,
+                pupils_total=c.pupils.total,
+                parents=c.parents.connected,
+                parents_total=c.parents.total,
+            )
+            for c in report.classes
+        ]
+    for key, rows in (
+        ("connections.missing_pupils", report.missing_pupils),
+        ("connections.missing_parents", report.missing_parents),
+        ("connections.missing_staff", report.missing_staff),
+    ):
+        if rows:
+            lines.append(t(key, count=len(rows)))
+            lines += ["  " + _row(console, row) for row in rows]
+    if not (report.missing_pupils or report.missing_parents or report.missing_staff):
+        lines.append(t("connections.all_connected"))
+    return lines
+
+
+def _row(console: Console, row: Unconnected) -> str:
+    t = console.t
+    text = row.full_name
+    if row.classes:
+        text += f" ({', '.join(row.classes)})"
+    if row.children:
+        text += t("connections.children", names=", ".join(row.children))
+    if row.due_on is not None and row.days_left is not None:
+        if row.days_left < 0:
+            text += t("connections.overdue", date=_day(row.due_on), days=-row.days_left)
+        else:
+            text += t("connections.due", date=_day(row.due_on), days=row.days_left)
+    if row.invited_until is not None:
+        text += t("connections.invited", date=_day(row.invited_until))
+    return text
+
+
+def _day(value: date) -> str:
+    return value.strftime("%d.%m.%Y")
+
+
 # --------------------------------------------------------------------------------- parser
+
+
+def _add_onboarding_commands(sub: Any) -> None:
+    """``invite slips|person``, ``people deactivate|activate``, ``connections report``."""
+    invite = sub.add_parser("invite", help="invitations to connect to the bot").add_subparsers(
+        dest="action", required=True
+    )
+    slips = invite.add_parser("slips", help="a PDF of invitation slips for a class or the staff")
+    slips.add_argument("--school", required=True, help="school code")
+    slips.add_argument("--class", dest="class_name", help="class, e.g. 5.a (not for staff)")
+    slips.add_argument(
+        "--for", dest="audience", required=True, choices=[a.value for a in invites.Audience]
+    )
+    slips.add_argument("--out", required=True, help="the PDF file to write")
+    slips.add_argument("--all", action="store_true", help="also people already connected")
+    slips.add_argument("--bot-username", help="default: [invites] bot_username")
+    slips.set_defaults(handler=cmd_invite_slips)
+    person = invite.add_parser("person", help="one person's invitation link")
+    person.add_argument("--school", required=True, help="school code")
+    person.add_argument("--key", required=True, help="the person's records-office key")
+    person.add_argument(
+        "--for",
+        dest="purpose",
+        required=True,
+        choices=[p.value for p in Purpose if p is not Purpose.CAREGIVER],
+    )
+    person.add_argument("--bot-username", help="default: [invites] bot_username")
+    person.set_defaults(handler=cmd_invite_person)
+
+    folk = sub.add_parser("people", help="people's access").add_subparsers(
+        dest="action", required=True
+    )
+    for action, active, text in (
+        ("deactivate", False, "end a person's access (a leaver); invitations revoked"),
+        ("activate", True, "give a deactivated person their access back"),
+    ):
+        switch = folk.add_parser(action, help=text)
+        switch.add_argument("--school", required=True, help="school code")
+        switch.add_argument("--key", required=True, help="the person's records-office key")
+        switch.set_defaults(handler=cmd_people_switch, active=active)
+
+    report = sub.add_parser("connections", help="who is connected to the bot").add_subparsers(
+        dest="action", required=True
+    )
+    conn = report.add_parser("report", help="who is not connected yet (rule 2.2)")
+    conn.add_argument("--school", required=True, help="school code")
+    conn.add_argument("--class", dest="class_name", help="only this class, e.g. 5.a")
+    conn.set_defaults(handler=cmd_connections_report)
 
 
 def build_parser(extensions: Sequence[Extension] = ()) -> argparse.ArgumentParser:
@@ -283,6 +512,8 @@ def build_parser(extensions: Sequence[Extension] = ()) -> argparse.ArgumentParse
         help="fill the journal up to this date, YYYY-MM-DD (default: today)",
     )
     seed.set_defaults(handler=cmd_seed_demo)
+
+    _add_onboarding_commands(sub)
 
     stats = sub.add_parser("stats", help="entity counts")
     stats.add_argument("--json", action="store_true", help="one JSON object")

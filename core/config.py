@@ -1,4 +1,4 @@
-"""Core configuration: the ``[database]``, ``[school]`` and ``[logging]`` tables of config.toml.
+"""Core configuration: the ``[database]``, ``[school]``, ``[logging]`` and ``[invites]`` tables.
 
 Loaded from a TOML file (``--config PATH``, else ``./config.toml`` if present, else defaults) with
 environment overrides ``EJOURNAL_<SECTION>__<KEY>``. Secrets are ``SecretStr`` and never printed.
@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from core.domain.invites import valid_bot_username
 from core.errors import InvalidInput
 from core.i18n import LANGUAGES
 
@@ -79,6 +80,25 @@ class LoggingSettings(Section):
     format: Literal["text", "json"] = "text"
 
 
+class InvitesSettings(Section):
+    """Invitations printed outside the bot (the console's slips) link to this bot."""
+
+    bot_username: str = Field(
+        default="",
+        description="The bot's @username without @, for deep links on slips made by the console",
+    )
+
+    @field_validator("bot_username")
+    @classmethod
+    def _username(cls, value: str) -> str:
+        value = value.strip().removeprefix("@")
+        if value and not valid_bot_username(value):
+            raise ValueError(
+                "must be a Telegram bot username: 5-32 of A-Z a-z 0-9 _, ending in bot"
+            )
+        return value
+
+
 class CoreSettings(BaseSettings):
     """Settings every ejournal process needs."""
 
@@ -92,6 +112,7 @@ class CoreSettings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     school: SchoolSettings = SchoolSettings()
     logging: LoggingSettings = LoggingSettings()
+    invites: InvitesSettings = InvitesSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -23,7 +23,10 @@ from core.domain.records import (
     AttendanceRow,
     AuditRecord,
     ClassRecord,
+    EnrolledPupil,
     GroupRecord,
+    GuardianLink,
+    InviteRecord,
     LessonRecord,
     MarkRecord,
     MarkRow,
@@ -342,6 +345,122 @@ class AccountsRepository(Protocol):
         """Record that the account was seen."""
         ...
 
+    async def unlink(self, account_id: int) -> None:
+        """Disconnect the account from its person (the row stays, with status "unlinked")."""
+        ...
+
+
+class InvitesRepository(Protocol):
+    """Invitations (stored as code hashes only) and the ledger of attempts to connect."""
+
+    async def add(
+        self,
+        *,
+        code_hash: str,
+        school_id: int,
+        person_id: int,
+        purpose: str,
+        pupil_id: int | None,
+        issued_by: int | None,
+        now: datetime,
+        expires_at: datetime,
+    ) -> InviteRecord:
+        """Store a new invitation."""
+        ...
+
+    async def by_hash(self, code_hash: str) -> InviteRecord | None:
+        """The invitation whose code has this hash."""
+        ...
+
+    async def pending(
+        self,
+        *,
+        now: datetime,
+        person_ids: Collection[int] | None = None,
+        purpose: str | None = None,
+        issued_by: int | None = None,
+        pupil_id: int | None = None,
+    ) -> Sequence[InviteRecord]:
+        """Unused, unrevoked, unexpired invitations matching every filter given."""
+        ...
+
+    async def revoke(self, invite_ids: Collection[int], now: datetime) -> None:
+        """Revoke invitations (already used or revoked ones are left as they are)."""
+        ...
+
+    async def mark_used(self, invite_id: int, *, account_id: int, now: datetime) -> None:
+        """Record that an invitation connected an account."""
+        ...
+
+    async def failures_since(self, telegram_user_id: int, since: datetime) -> int:
+        """Failed attempts of a Telegram user after ``since`` (the brute-force count)."""
+        ...
+
+    async def record_attempt(
+        self, telegram_user_id: int, *, method: str, outcome: str, at: datetime
+    ) -> None:
+        """Append an attempt to the ledger (and prune the user's rows older than a day)."""
+        ...
+
+
+class RosterRepository(Protocol):
+    """Who belongs where now: class lists, guardians, staff, connections, activation."""
+
+    async def class_record(self, class_id: int) -> ClassRecord | None:
+        """A class by id."""
+        ...
+
+    async def enrolled(
+        self, class_ids: Collection[int], on: date, *, active_only: bool = True
+    ) -> Sequence[EnrolledPupil]:
+        """Pupils enrolled in these classes whose enrolment has not ended by ``on``.
+
+        Only active pupils unless ``active_only`` is False.
+        """
+        ...
+
+    async def guardians_of(self, pupil_ids: Collection[int]) -> Sequence[GuardianLink]:
+        """Active guardians (read-only carers included) of these pupils."""
+        ...
+
+    async def staff(self, school_id: int) -> Sequence[PersonRecord]:
+        """Active people holding an active staff role in a school."""
+        ...
+
+    async def school_people(self, school_ids: Collection[int]) -> Sequence[PersonRecord]:
+        """Everyone tied to these schools: records-office key, staff role, enrolment, or child."""
+        ...
+
+    async def person_schools(self, person_id: int) -> frozenset[int]:
+        """Schools a person is tied to (by key, staff role, enrolment or a child's enrolment)."""
+        ...
+
+    async def person_by_key(self, school_id: int, key: str) -> int | None:
+        """The person with this records-office key in a school."""
+        ...
+
+    async def connected(self, person_ids: Collection[int]) -> frozenset[int]:
+        """Those of these people who have a linked Telegram account."""
+        ...
+
+    async def by_phone(self, phone: str) -> Sequence[int]:
+        """Active people whose recorded phone is exactly ``phone`` (normalized)."""
+        ...
+
+    async def set_active(self, person_id: int, active: bool, now: datetime) -> None:
+        """Activate or deactivate a person."""
+        ...
+
+    async def add_guardianship(
+        self, *, guardian_id: int, pupil_id: int, relation: str, read_only: bool, granted_by: int
+    ) -> None:
+        """Link a guardian or carer to a pupil."""
+        ...
+
+    async def remove_guardianship(self, guardian_id: int, pupil_id: int) -> None:
+        """Remove a guardian's or carer's link to a pupil."""
+        ...
+
 
 class SeedWriter(Protocol):
     """Bulk writes for generated data (the demo school)."""
@@ -367,6 +486,8 @@ class UnitOfWork(Protocol):
     people: PeopleRepository
     journal: JournalRepository
     accounts: AccountsRepository
+    invites: InvitesRepository
+    roster: RosterRepository
     seed: SeedWriter
 
     async def __aenter__(self) -> Self:

@@ -71,7 +71,7 @@ class _Builder:
             )
         )
 
-    async def school(self, code: str, prefix: str) -> SchoolWorld:
+    async def school(self, code: str, prefix: str, phones: str) -> SchoolWorld:
         school = await self.add(
             t.School(
                 code=code,
@@ -159,8 +159,8 @@ class _Builder:
                     school_id=school, class_id=klass, pupil_id=pupil, starts_on=start, ends_on=None
                 )
             )
-        parent = await self.person("Līga", f"{prefix}-Bērziņa", phone="+37129000001")
-        parent_second = await self.person("Kārlis", f"{prefix}-Kalniņš", phone="+37129000002")
+        parent = await self.person("Līga", f"{prefix}-Bērziņa", phone=f"{phones}1")
+        parent_second = await self.person("Kārlis", f"{prefix}-Kalniņš", phone=f"{phones}2")
         for guardian, pupil, relation in (
             (parent, pupil_5a, "mother"),
             (parent, pupil_2a, "mother"),
@@ -262,11 +262,42 @@ async def build_world(core: Core) -> World:
     sessions = create_session_factory(core.engine)
     async with sessions() as session, session.begin():
         builder = _Builder(session, core.clock.now())
-        a = await builder.school("alfa", "Alfa")
-        b = await builder.school("beta", "Beta")
+        a = await builder.school("alfa", "Alfa", "+3712900000")  # +37129000001, …0002
+        b = await builder.school("beta", "Beta", "+3712900001")  # +37129000011, …0012
     return World(a, b)
 
 
 async def viewer(core: Core, person_id: int) -> Viewer:
     """The viewer of a person, as the bot would resolve it."""
     return await resolve_viewer(core.uow(), person_id)
+
+
+async def insert(core: Core, *rows: Any) -> list[int]:
+    """Write ORM rows as they are (for facts no service creates yet); returns their ids."""
+    sessions = create_session_factory(core.engine)
+    async with sessions() as session, session.begin():
+        ids = []
+        for row in rows:
+            session.add(row)
+            await session.flush()
+            ids.append(int(row.id))
+    return ids
+
+
+async def new_person(
+    core: Core, given: str, family: str, *, phone: str | None = None, active: bool = True
+) -> int:
+    """A person with nothing else: add enrolments, guardianships or roles with ``insert``."""
+    now = core.clock.now()
+    [person_id] = await insert(
+        core,
+        t.Person(
+            given_name=given,
+            family_name=family,
+            phone=phone,
+            is_active=active,
+            created_at=now,
+            updated_at=now,
+        ),
+    )
+    return person_id

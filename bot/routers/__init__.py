@@ -6,14 +6,33 @@ from collections.abc import Callable
 
 from aiogram import Router
 
-from bot.routers import attendance, fallback, help, language, marks, start
+from bot.routers import (
+    access,
+    attendance,
+    carers,
+    connections,
+    fallback,
+    help,
+    invites,
+    language,
+    marks,
+    onboarding,
+    people,
+    start,
+)
 
 ROUTERS: tuple[Callable[[], Router], ...] = (
+    access.build_router,  # FIRST: a deactivated person gets "no access" and nothing else
+    onboarding.build_router,  # before start: /start <code> is an invitation, not the menu
     start.build_router,
     help.build_router,
     language.build_router,
     marks.build_router,
     attendance.build_router,
+    invites.build_router,
+    connections.build_router,
+    people.build_router,
+    carers.build_router,
     fallback.build_router,  # LAST: it matches every message and button the others left
 )
 

@@ -5,18 +5,21 @@ from __future__ import annotations
 from aiogram.types import BotCommand
 
 from bot.i18n import Translator
-from bot.views.people import follows_pupils
+from bot.views.people import follows_pupils, full_guardian, manages, onboards
 from core.services.accounts import Identity
 
 _UNLINKED = ("start", "help", "language")
-_FOLLOWS_PUPILS = ("start", "marks", "absences", "language", "help")
-_STAFF = ("start", "language", "help")
 COMMAND_KEYS: dict[str, str] = {
     "start": "command.start",
     "marks": "command.marks",
     "absences": "command.absences",
+    "carers": "command.carers",
+    "invites": "command.invites",
+    "connections": "command.connections",
+    "people": "command.people",
     "language": "command.language",
     "help": "command.help",
+    "logout": "command.logout",
 }
 
 
@@ -25,9 +28,25 @@ def default_commands(t: Translator) -> list[BotCommand]:
     return _commands(_UNLINKED, t)
 
 
+def command_names(identity: Identity) -> tuple[str, ...]:
+    """A linked person's commands by role: a teacher who is also a parent gets both sets."""
+    viewer = identity.viewer
+    names = ["start"]
+    if follows_pupils(identity):
+        names += ["marks", "absences"]
+    if full_guardian(viewer):
+        names.append("carers")
+    if onboards(viewer):
+        names += ["invites", "connections"]
+    if manages(viewer):
+        names.append("people")
+    names += ["language", "help", "logout"]
+    return tuple(names)
+
+
 def commands_for(identity: Identity, t: Translator) -> list[BotCommand]:
-    """A linked person's commands: marks and absences only for pupils and parents."""
-    return _commands(_FOLLOWS_PUPILS if follows_pupils(identity) else _STAFF, t)
+    """A linked person's command menu in their language."""
+    return _commands(command_names(identity), t)
 
 
 def _commands(names: tuple[str, ...], t: Translator) -> list[BotCommand]:

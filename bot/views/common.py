@@ -10,7 +10,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 from babel.numbers import format_decimal
 
 from bot.callbacks import MenuCb
@@ -19,12 +24,19 @@ from bot.i18n import Translator
 MAX_TEXT = 4096  # Telegram's limit for a message text, after entity parsing
 
 
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+
+
 @dataclass(frozen=True, slots=True)
 class Screen:
-    """What a handler sends: HTML text and an optional inline keyboard."""
+    """What a handler sends: HTML text and an optional keyboard.
+
+    The keyboard is inline buttons, or the reply keyboard with the "share my phone number"
+    button, or the removal of that keyboard.
+    """
 
     text: str
-    keyboard: InlineKeyboardMarkup | None = None
+    keyboard: Markup | None = None
 
 
 def esc(value: object) -> str:

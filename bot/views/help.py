@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bot.i18n import Translator
 from bot.views.common import Screen
-from bot.views.people import role_list
+from bot.views.people import full_guardian, manages, onboards, role_list
 from core.services.accounts import Identity
 
 
@@ -15,7 +15,14 @@ def help_screen(identity: Identity | None, t: Translator) -> Screen:
     """Help for an unlinked visitor, or for a linked person by their roles."""
     if identity is None:
         return Screen(
-            "\n\n".join((t("help.unlinked"), t("help.connect"), t("help.language_unlinked")))
+            "\n\n".join(
+                (
+                    t("help.unlinked"),
+                    t("help.connect"),
+                    t("help.phone"),
+                    t("help.language_unlinked"),
+                )
+            )
         )
     viewer = identity.viewer
     lines = [t("help.title")]
@@ -24,9 +31,15 @@ def help_screen(identity: Identity | None, t: Translator) -> Screen:
         lines.append(t("start.roles", roles=roles))
     if viewer.is_guardian:
         lines.append(t("help.guardian"))
+    if full_guardian(viewer):
+        lines.append(t("help.carers"))
     if viewer.is_pupil:
         lines.append(t("help.pupil"))
     if viewer.is_staff and not (viewer.is_guardian or viewer.is_pupil):
         lines.append(t("help.staff"))
-    lines.append("\n".join((t("help.menu"), t("help.language"))))
+    if onboards(viewer):
+        lines.append(t("help.onboarding"))
+    if manages(viewer):
+        lines.append(t("help.people"))
+    lines.append("\n".join((t("help.menu"), t("help.language"), t("help.logout"))))
     return Screen("\n\n".join(lines))

@@ -6,7 +6,7 @@ Pure functions over ``Identity`` and ``Child`` values.
 from __future__ import annotations
 
 from bot.i18n import Translator
-from core.domain.access import Role, Viewer
+from core.domain.access import MANAGER_ROLES, Role, Viewer
 from core.services.accounts import Identity
 
 ROLE_KEYS: dict[Role, str] = {
@@ -44,3 +44,18 @@ def role_list(viewer: Viewer, t: Translator) -> str:
 def follows_pupils(identity: Identity) -> bool:
     """Whether the person has marks and absences to look at: their own or their children's."""
     return identity.viewer.is_pupil or identity.viewer.is_guardian
+
+
+def manages(viewer: Viewer) -> bool:
+    """The superuser or director of some school (UX only: core decides)."""
+    return viewer.active and any(role in MANAGER_ROLES for _, role in viewer.staff_roles)
+
+
+def onboards(viewer: Viewer) -> bool:
+    """Whether the person connects others: class teachers and the school's managers."""
+    return viewer.active and (bool(viewer.class_teacher_of) or manages(viewer))
+
+
+def full_guardian(viewer: Viewer) -> bool:
+    """A parent with full rights over at least one child (may invite carers)."""
+    return viewer.active and bool(viewer.children - viewer.read_only_children)

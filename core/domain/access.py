@@ -157,5 +157,14 @@ def may_write_to_pupil(viewer: Viewer, pupil: PupilFacts) -> bool:
     )
 
 
+def manages_class(viewer: Viewer, school_id: int, class_id: int) -> bool:
+    """The school's managers, and the class teacher of that class (onboarding, reports)."""
+    if manages_school(viewer, school_id):
+        return True
+    return (
+        viewer.active and class_id in viewer.class_teacher_of and bool(viewer.roles_in(school_id))
+    )
+
+
 def _staff_in_any(viewer: Viewer, schools: frozenset[int]) -> bool:
     return any(viewer.roles_in(school) for school in schools)

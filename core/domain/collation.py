@@ -6,6 +6,8 @@ read (subjects, children, class rosters) use this key instead. Standard library 
 
 from __future__ import annotations
 
+import unicodedata
+
 # The Latvian alphabet, with q w x y (foreign names) where the Latin alphabet has them.
 _ORDER = "aābcčdeēfgģhiījkķlļmnņopqrsštuūvwxyzž"
 _RANK = {letter: 200 + index for index, letter in enumerate(_ORDER)}
@@ -16,3 +18,12 @@ def latvian_key(text: str) -> tuple[int, ...]:
     return tuple(
         _RANK.get(ch, 1000 + ord(ch) if ch.isalpha() else ord(ch)) for ch in text.casefold()
     )
+
+
+def search_key(text: str) -> str:
+    """Text folded for searching by name: case-folded, without diacritics ("Bērziņš" → "berzins").
+
+    People type names on phones without the Latvian letters; a search must still find them.
+    """
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).split())

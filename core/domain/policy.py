@@ -17,10 +17,12 @@ from core.domain.attendance import (
     summarize,
     validate_absence_codes,
 )
+from core.domain.invites import DEFAULT_INVITE_DAYS
 from core.domain.marks import MarkKind, MarkScale
 from core.errors import InvalidInput
 
 _FIRST_GRADE, _LAST_GRADE = 1, 12
+MAX_INVITE_DAYS = 90
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,7 @@ class SchoolPolicy:
     ``note_max_days_ahead`` limit absence notes (``validate_note_range``). ``nv_replace_days``
     is the calendar-day deadline for replacing an "nv". ``semester_marks_grades`` lists the
     grades that get semester marks (none by default: basic education only needs year marks).
+    ``invite_days`` is how many days an invitation to connect to the bot stays valid.
     """
 
     scale_rules: tuple[ScaleRule, ...]
@@ -66,6 +69,7 @@ class SchoolPolicy:
     semester_marks_grades: frozenset[int] = frozenset()
     nv_replace_days: int = 14
     note_max_days_ahead: int = 30
+    invite_days: int = DEFAULT_INVITE_DAYS
 
     def scale_for(self, grade: int, subject: str | None) -> MarkScale:
         """The scale for a subject's marks in ``grade``.
@@ -105,8 +109,8 @@ class SchoolPolicy:
                 ``policy.grades_invalid`` (``grade_from``, ``grade_to``),
                 ``policy.subjects_empty``, ``policy.counted_kinds_empty`` or
                 ``policy.threshold_invalid`` / ``policy.note_max_days_invalid`` /
-                ``policy.note_days_ahead_invalid`` / ``policy.nv_replace_days_invalid``
-                (``value``).
+                ``policy.note_days_ahead_invalid`` / ``policy.nv_replace_days_invalid`` /
+                ``policy.invite_days_invalid`` (``value``).
         """
         validate_absence_codes(self.absence_codes)
         known = {c.code for c in self.absence_codes}
@@ -125,6 +129,10 @@ class SchoolPolicy:
                 raise InvalidInput("policy.grades_invalid", grade_from=grade, grade_to=grade)
         if not self.counted_kinds:
             raise InvalidInput("policy.counted_kinds_empty")
+        self._validate_limits()
+
+    def _validate_limits(self) -> None:
+        """The numeric settings: thresholds, note limits and deadlines."""
         if self.unjustified_threshold < 0:
             raise InvalidInput("policy.threshold_invalid", value=self.unjustified_threshold)
         if self.note_max_days < 1:
@@ -133,6 +141,8 @@ class SchoolPolicy:
             raise InvalidInput("policy.note_days_ahead_invalid", value=self.note_max_days_ahead)
         if self.nv_replace_days < 0:
             raise InvalidInput("policy.nv_replace_days_invalid", value=self.nv_replace_days)
+        if not 1 <= self.invite_days <= MAX_INVITE_DAYS:
+            raise InvalidInput("policy.invite_days_invalid", value=self.invite_days)
 
 
 def default_policy() -> SchoolPolicy:

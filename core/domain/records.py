@@ -198,3 +198,41 @@ class TermRecord:
     number: int
     starts_on: date
     ends_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class InviteRecord:
+    """An invitation as stored: never the code, only what it is for and where it stands."""
+
+    id: int
+    school_id: int
+    person_id: int
+    purpose: str
+    pupil_id: int | None
+    issued_by: int | None
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolledPupil:
+    """A pupil enrolled in a class now, with the day the enrolment began."""
+
+    person: PersonRecord
+    class_id: int
+    class_name: str
+    grade: int
+    enrolled_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class GuardianLink:
+    """A guardianship: who follows which pupil, read-only or not, and who granted it."""
+
+    guardian: PersonRecord
+    pupil_id: int
+    relation: str
+    read_only: bool
+    granted_by: int | None

@@ -16,7 +16,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
-from core.domain.people import GuardianRelation, StaffRole
+from core.domain.people import GuardianRelation, StaffRole, normalize_phone
 from core.errors import ImportProblem, ImportRejected
 from core.imports import tabular
 from core.imports.problems import describe_char, echo
@@ -269,19 +269,10 @@ def _personal_code(value: object) -> str:
 
 def _phone(value: object) -> str:
     raw = _clean(value)
-    compact = re.sub(r"[\s-]", "", raw)
-    international = compact.startswith(("+", "00"))
-    digits = compact.removeprefix("+") if compact.startswith("+") else compact
-    digits = digits.removeprefix("00") if international else digits
-    national = ""
-    if _DIGITS.fullmatch(digits):
-        if digits.startswith("371") and len(digits) == 11:
-            national = digits[3:]
-        elif not international:
-            national = digits
-    if len(national) != 8 or national[0] not in "26":
+    phone = normalize_phone(raw)
+    if phone is None:
         raise _fail(ROW_PHONE_INVALID, value=echo(raw))
-    return "+371" + national
+    return phone
 
 
 def _email(value: object) -> str:

@@ -1,4 +1,7 @@
-"""Accounts: who is writing from Telegram. Linking by invite and phone comes with onboarding."""
+"""Accounts: who is writing from Telegram, their language, and console links (demo, support).
+
+Linking by invitation or shared phone, and unlinking, are in ``core.services.linking``.
+"""
 
 from __future__ import annotations
 
@@ -19,9 +22,18 @@ class Identity:
     person: PersonRecord
     viewer: Viewer
 
+    @property
+    def active(self) -> bool:
+        """False for a deactivated person: no rights, and front ends show "no access"."""
+        return self.viewer.active
+
 
 async def identify(uow: UnitOfWork, *, telegram_user_id: int) -> Identity | None:
-    """The journal identity of a Telegram user, or None if the user is not linked."""
+    """The journal identity of a Telegram user, or None if the user is not linked.
+
+    A deactivated person still gets an identity (so that front ends can say "no access"), but
+    its viewer holds no roles, no children and ``active=False``: every policy refuses it.
+    """
     async with uow:
         account = await uow.accounts.by_telegram_user(telegram_user_id)
         if account is None or account.status == "unlinked":
@@ -30,6 +42,8 @@ async def identify(uow: UnitOfWork, *, telegram_user_id: int) -> Identity | None
         viewer = await uow.directory.viewer(account.person_id)
         if person is None or viewer is None:
             return None
+        if not person.is_active:
+            viewer = Viewer(person_id=person.id, active=False)
         await uow.accounts.touch(account.id, uow.clock.now())
         await uow.commit()
         return Identity(account, person, viewer)

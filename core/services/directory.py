@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from core.domain.access import Viewer
 from core.domain.collation import latvian_key
 from core.domain.records import PupilSummary
@@ -31,9 +33,14 @@ async def linked_pupils(uow: UnitOfWork, viewer: Viewer) -> tuple[PupilSummary, 
         own.add(viewer.person_id)
     async with uow:
         found = await uow.directory.pupil_summaries(own)
+    return sort_pupils(found)
+
+
+def sort_pupils(pupils: Iterable[PupilSummary]) -> tuple[PupilSummary, ...]:
+    """Pupils in Latvian alphabetical order of given name, then family name."""
     return tuple(
         sorted(
-            found,
+            pupils,
             key=lambda p: (latvian_key(p.given_name), latvian_key(p.family_name), p.pupil_id),
         )
     )

@@ -51,6 +51,7 @@ class PolicySettings(_Model):
     pupils_may_submit_notes: bool | None = None
     semester_marks_grades: list[int] | None = None
     nv_replace_days: int | None = None
+    invite_days: int | None = None
 
 
 def policy_from_settings(raw: Mapping[str, Any]) -> SchoolPolicy:
@@ -95,6 +96,7 @@ def policy_from_settings(raw: Mapping[str, Any]) -> SchoolPolicy:
         "note_max_days_ahead",
         "pupils_may_submit_notes",
         "nv_replace_days",
+        "invite_days",
     ):
         value = getattr(settings, name)
         if value is not None:

@@ -68,3 +68,9 @@ class SqlAccounts:
         await self._s.execute(
             update(t.Account).where(t.Account.id == account_id).values(last_seen_at=now)
         )
+
+    async def unlink(self, account_id: int) -> None:
+        """Disconnect the account from its person (the row stays, status "unlinked")."""
+        await self._s.execute(
+            update(t.Account).where(t.Account.id == account_id).values(status="unlinked")
+        )

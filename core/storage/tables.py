@@ -661,6 +661,23 @@ class Invite(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class LinkAttempt(Base):
+    """One try to connect a Telegram account (a code or a shared phone): the brute-force ledger.
+
+    Kept apart from the audit log so that the per-user count is one indexed range read; rows
+    older than a day are pruned (the audit log keeps the permanent record).
+    """
+
+    __tablename__ = "link_attempts"
+    __table_args__ = (Index("ix_link_attempts_user_time", "telegram_user_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime]
+    method: Mapped[str] = mapped_column(String(8))  # code | phone
+    outcome: Mapped[str] = mapped_column(String(16))  # core.domain.invites.LinkOutcome
+
+
 # ------------------------------------------------------------------- audit, events and outbox
 
 

@@ -16,15 +16,19 @@ from core.domain.records import AuditRecord
 from core.ports import (
     AccountsRepository,
     DirectoryRepository,
+    InvitesRepository,
     JournalRepository,
     PeopleRepository,
+    RosterRepository,
     SeedWriter,
 )
 from core.storage import tables as t
 from core.storage.accounts import SqlAccounts
 from core.storage.directory import SqlDirectory
+from core.storage.invites import SqlInvites
 from core.storage.journal import SqlJournal
 from core.storage.people import SqlPeople
+from core.storage.roster import SqlRoster
 
 # Dependency order for bulk seeding: parents before children.
 SEED_ORDER: tuple[type[t.Base], ...] = (
@@ -92,6 +96,8 @@ class SqlUnitOfWork:
     people: PeopleRepository
     journal: JournalRepository
     accounts: AccountsRepository
+    invites: InvitesRepository
+    roster: RosterRepository
     seed: SeedWriter
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
@@ -117,6 +123,8 @@ class SqlUnitOfWork:
         self.people = SqlPeople(self._session)
         self.journal = SqlJournal(self._session)
         self.accounts = SqlAccounts(self._session)
+        self.invites = SqlInvites(self._session)
+        self.roster = SqlRoster(self._session)
         self.seed = SqlSeedWriter(self._session, self.clock)
         return self
 

@@ -12,14 +12,19 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import (
     AnswerCallbackQuery,
+    GetMe,
+    SendDocument,
     SendMessage,
     SetMyCommands,
     TelegramMethod,
 )
 from aiogram.methods.base import TelegramType
 from aiogram.types import (
+    BufferedInputFile,
     CallbackQuery,
     Chat,
+    Contact,
+    Document,
     InlineKeyboardMarkup,
     Message,
     MessageEntity,
@@ -28,6 +33,7 @@ from aiogram.types import (
 )
 
 TOKEN = "4242:TEST-token"
+BOT_USERNAME = "ejournal_test_bot"
 SENT_AT = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 ANSWERED = (AnswerCallbackQuery, SetMyCommands)
 
@@ -62,6 +68,21 @@ class RecordingSession(BaseSession):
                 text=method.text,
                 reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
             )
+        if isinstance(method, SendDocument):
+            document = method.document
+            name = document.filename if isinstance(document, BufferedInputFile) else "file"
+            return Message(  # type: ignore[return-value]
+                message_id=next(self._ids),
+                date=SENT_AT,
+                chat=Chat(id=int(method.chat_id), type="private"),
+                from_user=User(id=bot.id, is_bot=True, first_name="eJournal"),
+                document=Document(file_id="f", file_unique_id="u", file_name=name),
+                caption=method.caption,
+            )
+        if isinstance(method, GetMe):
+            return User(  # type: ignore[return-value]
+                id=bot.id, is_bot=True, first_name="eJournal", username=BOT_USERNAME
+            )
         if isinstance(method, ANSWERED):
             return True  # type: ignore[return-value]
         raise UnexpectedCall(type(method).__name__)
@@ -74,6 +95,9 @@ class RecordingSession(BaseSession):
 
     def sent(self) -> list[SendMessage]:
         return [call for call in self.calls if isinstance(call, SendMessage)]
+
+    def documents(self) -> list[SendDocument]:
+        return [call for call in self.calls if isinstance(call, SendDocument)]
 
 
 def recording_bot() -> tuple[Bot, RecordingSession]:
@@ -118,6 +142,24 @@ class TelegramUser:
             from_user=self.user,
             text=text,
             entities=entities,
+        )
+        return await self._feed(Update(update_id=next(_update_ids), message=message))
+
+    async def share_contact(
+        self, phone_number: str, *, contact_user_id: int | None = None
+    ) -> list[SendMessage]:
+        """The user shares a contact: their own unless ``contact_user_id`` says otherwise."""
+        contact = Contact(
+            phone_number=phone_number,
+            first_name=self.user.first_name,
+            user_id=self.user.id if contact_user_id is None else contact_user_id,
+        )
+        message = Message(
+            message_id=next(self._message_ids),
+            date=SENT_AT,
+            chat=self.chat,
+            from_user=self.user,
+            contact=contact,
         )
         return await self._feed(Update(update_id=next(_update_ids), message=message))
 

@@ -9,10 +9,18 @@ from datetime import date
 import pytest
 from aiogram import Bot, Dispatcher
 from aiogram.methods import AnswerCallbackQuery, SetMyCommands
-from aiogram.types import BotCommandScopeChat
+from aiogram.types import BotCommandScopeChat, ReplyKeyboardMarkup
 
 from bot.app import build_dispatcher
-from bot.callbacks import AbsencesCb, LanguageCb, MarksCb, MenuCb
+from bot.callbacks import (
+    AbsencesCb,
+    CarersCb,
+    ConnectionsCb,
+    InvitesCb,
+    LanguageCb,
+    MarksCb,
+    MenuCb,
+)
 from bot.journal import Child
 from bot.middlewares import TokenBuckets
 from bot.settings import AppSettings
@@ -87,7 +95,10 @@ async def test_unlinked_user_is_told_how_to_connect_in_latvian(chats: Chats) -> 
     [reply] = await chats.user(STRANGER, "lv").send("/start")
     assert "vēl nav savienots" in reply.text
     assert "klases audzinātājam vai skolas direktora vietniekam" in reply.text
-    assert reply.reply_markup is None
+    assert "Kopīgot manu tālruņa numuru" in reply.text
+    assert isinstance(reply.reply_markup, ReplyKeyboardMarkup)
+    [[share]] = reply.reply_markup.keyboard
+    assert share.request_contact is True
 
 
 async def test_unlinked_user_is_told_how_to_connect_in_english(chats: Chats) -> None:
@@ -101,10 +112,9 @@ async def test_unsupported_app_language_falls_back_to_latvian(chats: Chats) -> N
     assert "vēl nav savienots" in reply.text
 
 
-async def test_an_invite_code_is_not_pretended_to_work(chats: Chats) -> None:
+async def test_an_unknown_invite_code_is_refused_without_echoing_it(chats: Chats) -> None:
     [reply] = await chats.user(STRANGER, "en").send("/start abc123")
-    assert "Invitation codes are issued and checked by the school" in reply.text
-    assert "ask for a new invitation link" in reply.text
+    assert reply.text.startswith("There is no such invitation.")
     assert "abc123" not in reply.text
 
 
@@ -136,6 +146,7 @@ async def test_parent_start_greets_by_name_with_a_row_per_child(chats: Chats) ->
         "📅 Jānis: kavējumi": AbsencesCb(pupil_id=a.pupil_5a).pack(),
         "📘 Ērika: vērtējumi": MarksCb(pupil_id=a.pupil_2a).pack(),
         "📅 Ērika: kavējumi": AbsencesCb(pupil_id=a.pupil_2a).pack(),
+        "👵 Aprūpētāji": CarersCb(action="list", pupil_id=0).pack(),
     }
     chat_commands = [
         c
@@ -146,19 +157,32 @@ async def test_parent_start_greets_by_name_with_a_row_per_child(chats: Chats) ->
         "start",
         "marks",
         "absences",
+        "carers",
         "language",
         "help",
+        "logout",
     ]
 
 
-async def test_staff_menu_has_roles_and_no_buttons_in_english(chats: Chats) -> None:
+async def test_class_teacher_menu_has_roles_and_onboarding_buttons_in_english(
+    chats: Chats,
+) -> None:
     [menu] = await chats.user(TEACHER, "lv").send("/start")  # the account says English
     assert menu.text.startswith("Hello, <b>Māra</b>!")
     assert "Your roles: subject teacher, form teacher." in menu.text
-    assert "/help" in menu.text
-    assert menu.reply_markup is None
+    assert buttons(menu) == {
+        "🎟 Invitations": InvitesCb(audience="menu", target=0).pack(),
+        "🔗 Connections": ConnectionsCb(class_id=0).pack(),
+    }
     commands = [c for c in chats.session.calls if isinstance(c, SetMyCommands)][-1]
-    assert [c.command for c in commands.commands] == ["start", "language", "help"]
+    assert [c.command for c in commands.commands] == [
+        "start",
+        "invites",
+        "connections",
+        "language",
+        "help",
+        "logout",
+    ]
     assert commands.commands[0].description == "Main menu"
 
 

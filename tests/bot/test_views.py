@@ -5,15 +5,19 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from aiogram.types import ReplyKeyboardMarkup
+
 from bot.i18n import Translator, load_catalogs
 from bot.journal import Child
 from bot.views.common import MAX_TEXT
+from bot.views.connections import class_screen
 from bot.views.marks import marks_screen
 from bot.views.people import role_list
-from bot.views.start import main_menu
+from bot.views.start import main_menu, not_connected
 from core.domain.access import Role, Viewer
-from core.domain.records import AccountRecord, MarkRow, PersonRecord, PupilSummary
+from core.domain.records import AccountRecord, MarkRow, PersonRecord, PupilSummary, SchoolRecord
 from core.services.accounts import Identity
+from core.services.connections import ConnectionReport, Tally, Unconnected
 from core.services.marks import PupilMarks, SubjectMarks
 
 T = Translator(load_catalogs(), "lv")
@@ -84,3 +88,32 @@ def test_roles_in_words() -> None:
     assert role_list(viewer, T) == (
         "priekšmeta skolotājs, klases audzinātājs, direktora vietnieks (virslietotājs)"
     )
+
+
+def test_the_connection_report_escapes_names_and_stays_within_the_limit() -> None:
+    school = SchoolRecord(1, "alfa", "<Alfa>", "Europe/Riga", "lv")
+    many = tuple(
+        Unconnected(i, "<b>Anna</b>", f"Ozola-{i}", ("5.a",), ("Jānis & Co",), None, None, None)
+        for i in range(400)
+    )
+    late = Unconnected(999, "Oskars", "Jaunais", ("5.a",), (), date(2026, 11, 20), -7, END)
+    report = ConnectionReport(
+        school, 7, "5.a", END, Tally(0, 401), Tally(0, 0), None, (), (late, *many), (), ()
+    )
+    screen = class_screen(report, T)
+    assert len(screen.text) <= MAX_TEXT
+    assert "&lt;Alfa&gt;" in screen.text
+    assert "• &lt;b&gt;Anna&lt;/b&gt; Ozola-0 — bērni: Jānis &amp; Co" in screen.text
+    assert (
+        "• Oskars Jaunais — ⚠️ nokavēts par 7 d. (termiņš 20.11.2026) — ielūgums līdz 27.11.2026"
+        in screen.text
+    )
+    assert screen.text.endswith("… (saraksts saīsināts)")
+
+
+def test_the_unlinked_welcome_offers_the_own_phone_button() -> None:
+    screen = not_connected(T)
+    assert isinstance(screen.keyboard, ReplyKeyboardMarkup)
+    [[button]] = screen.keyboard.keyboard
+    assert button.request_contact is True
+    assert button.text == "📱 Kopīgot manu tālruņa numuru"

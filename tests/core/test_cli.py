@@ -28,9 +28,9 @@ def test_db_upgrade_creates_the_schema_on_an_empty_database(
     assert (code, out.strip()) == (0, "Database schema revision: -")
     code, out = run("--lang", "en", "db", "upgrade")
     assert code == 0
-    assert "revision 0001" in out
+    assert "revision 0002" in out
     code, out = run("--lang", "en", "db", "current")
-    assert out.strip() == "Database schema revision: 0001"
+    assert out.strip() == "Database schema revision: 0002"
     code, out = run("--lang", "en", "db", "downgrade", "--revision", "base")
     assert code == 0
     code, out = run("--lang", "en", "db", "current")

@@ -30,7 +30,9 @@ async def test_unlinked_user_in_latvian_and_english(
         "user: /start",
         "bot: 👋 Sveiki! Šis Telegram konts vēl nav savienots ar skolas e-žurnālu.\n\n"
         "Kā pievienoties: palūdziet ielūguma saiti klases audzinātājam vai skolas direktora "
-        "vietniekam un atveriet to šajā Telegram kontā.\n\nKo bots prot, skatiet /help.",
+        "vietniekam un atveriet to šajā Telegram kontā.\n\nVecāki un darbinieki var arī nospiest "
+        "pogu „📱 Kopīgot manu tālruņa numuru”: ja skola šo numuru ir reģistrējusi tieši jums, "
+        "konts tiks savienots uzreiz.\n\nKo bots prot, skatiet /help.",
         "user: /help",
         f"bot: {lv_help}",
     ]
@@ -54,6 +56,7 @@ async def test_linked_people_get_their_menu_and_help(
     assert [[b["text"] for b in row] for row in keyboard] == [
         ["📘 Ērika: vērtējumi", "📅 Ērika: kavējumi"],  # Latvian order: Ē before J
         ["📘 Jānis: vērtējumi", "📅 Jānis: kavējumi"],
+        ["👵 Aprūpētāji"],
     ]
     assert "/marks — bērnu vērtējumi" in help_lv
     assert menu_en.startswith("Hello, Māra!\n\nYour roles: subject teacher, form teacher.")

@@ -1,0 +1,1 @@
+"""Printable documents (PDF) rendered from service results. No storage, no Telegram library."""
