@@ -80,6 +80,23 @@ class CarersCb(CallbackData, prefix="cr"):
     pupil_id: int
 
 
+class TimetableCb(CallbackData, prefix="tt"):
+    """A week of a timetable: a pupil's (``p``) or a teacher's (``t``); ``day`` is an ordinal.
+
+    Only ids and a date: core decides whether the person pressing may see that week.
+    """
+
+    whose: Literal["p", "t"]
+    person_id: int
+    day: int
+
+
+class TimetableImportCb(CallbackData, prefix="ti"):
+    """The superuser's answer to a timetable preview: apply the pending file, or drop it."""
+
+    action: Literal["apply", "cancel"]
+
+
 ALL_CALLBACKS: tuple[type[CallbackData], ...] = (
     MenuCb,
     MarksCb,
@@ -91,4 +108,6 @@ ALL_CALLBACKS: tuple[type[CallbackData], ...] = (
     PersonCb,
     PersonInviteCb,
     CarersCb,
+    TimetableCb,
+    TimetableImportCb,
 )

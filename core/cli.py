@@ -27,7 +27,7 @@ from core.errors import DomainError, ImportRejected
 from core.i18n import LANGUAGES, Catalogs
 from core.imports.problems import format_problem
 from core.logs import configure_logging
-from core.services import connections, deactivation, invites, people, schools
+from core.services import connections, deactivation, invites, people, schools, timetable_import
 from core.services.connections import ConnectionReport, Unconnected
 from core.storage import database
 
@@ -194,6 +194,39 @@ async def cmd_import_people(console: Console, args: argparse.Namespace) -> int:
             unchanged=counts.unchanged,
         )
     return 0
+
+
+async def cmd_import_timetable(console: Console, args: argparse.Namespace) -> int:
+    """Preview (or, with --apply, import) a semester timetable: aSc XML, CSV or XLSX (rule 3.2)."""
+    await console.require_schema()
+    path = Path(args.file)
+    try:
+        data = await asyncio.to_thread(path.read_bytes)
+    except OSError:
+        console.say("import.file_not_readable", path=str(path))
+        return 2
+    school = await schools.find_school(console.core.uow(), Viewer.console(), code=args.school)
+    try:
+        preview = await timetable_import.import_timetable(
+            console.core.uow(),
+            Viewer.console(),
+            school_id=school.id,
+            data=data,
+            filename=path.name,
+            term_number=args.term,
+            create_subjects=args.create_subjects,
+            apply=args.apply,
+        )
+    except ImportRejected as rejected:
+        console.say("import.summary_rejected", count=len(rejected.problems))
+        for problem in rejected.problems:
+            console.emit("  " + format_problem(problem, console.catalogs, console.lang))
+        return 2
+    for line in timetable_import.preview_lines(preview, console.t):
+        console.emit(line)
+    for problem in preview.problems():
+        console.emit("  " + format_problem(problem, console.catalogs, console.lang))
+    return 1 if preview.blocked else 0
 
 
 async def cmd_seed_demo(console: Console, args: argparse.Namespace) -> int:
@@ -406,6 +439,21 @@ def _day(value: date) -> str:
 # --------------------------------------------------------------------------------- parser
 
 
+def _add_timetable_import(imports: Any) -> None:
+    """``import timetable FILE --school CODE [--term N] [--create-subjects] [--apply]``."""
+    tt = imports.add_parser(
+        "timetable", help="a semester timetable (aSc Timetables 2012 XML, CSV or XLSX)"
+    )
+    tt.add_argument("file")
+    tt.add_argument("--school", required=True, help="school code")
+    tt.add_argument("--term", type=int, help="semester number (default: the current one)")
+    tt.add_argument(
+        "--create-subjects", action="store_true", help="create subjects the journal lacks"
+    )
+    tt.add_argument("--apply", action="store_true", help="import (default: preview only)")
+    tt.set_defaults(handler=cmd_import_timetable)
+
+
 def _add_onboarding_commands(sub: Any) -> None:
     """``invite slips|person``, ``people deactivate|activate``, ``connections report``."""
     invite = sub.add_parser("invite", help="invitations to connect to the bot").add_subparsers(
@@ -500,6 +548,7 @@ def build_parser(extensions: Sequence[Extension] = ()) -> argparse.ArgumentParse
     ppl.add_argument("--school", required=True, help="school code")
     ppl.add_argument("--dry-run", action="store_true", help="validate and report, change nothing")
     ppl.set_defaults(handler=cmd_import_people)
+    _add_timetable_import(imports)
 
     seed = sub.add_parser("seed-demo", help="create a realistic demo school")
     seed.add_argument("--seed", type=int, default=1)

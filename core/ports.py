@@ -36,6 +36,14 @@ from core.domain.records import (
     SchoolYearRecord,
     TermRecord,
 )
+from core.domain.timetable import (
+    GroupShape,
+    SlotData,
+    SlotView,
+    StaffRef,
+    SubjectRef,
+    TermRef,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -478,6 +486,90 @@ class SeedWriter(Protocol):
         ...
 
 
+class TimetableRepository(Protocol):
+    """The semester timetable: terms, subjects, teaching groups and weekly slots."""
+
+    async def terms(self, school_year_id: int) -> Sequence[TermRef]:
+        """The semesters of a school year, in order."""
+        ...
+
+    async def calendar(self, school_year_id: int) -> SchoolCalendar:
+        """A school year's calendar: terms, days off, school weekdays and week cycle."""
+        ...
+
+    async def default_bells(self, school_id: int) -> BellSchedule | None:
+        """The school's default bell schedule, if any."""
+        ...
+
+    async def subjects(self, school_id: int) -> Sequence[SubjectRef]:
+        """The school's subjects."""
+        ...
+
+    async def add_subject(self, school_id: int, short_name: str, name: str) -> int:
+        """Create a subject; its id."""
+        ...
+
+    async def staff(self, school_id: int) -> Sequence[StaffRef]:
+        """Active staff of the school with their names and records-office keys."""
+        ...
+
+    async def groups(self, school_year_id: int) -> Sequence[GroupShape]:
+        """Teaching groups of a school year with their classes and teachers."""
+        ...
+
+    async def add_group(
+        self,
+        *,
+        school_id: int,
+        school_year_id: int,
+        subject_id: int,
+        name: str,
+        kind: str,
+        grade: int,
+        class_ids: Collection[int],
+    ) -> int:
+        """Create a teaching group drawing from these classes; its id."""
+        ...
+
+    async def add_group_teachers(self, group_id: int, teacher_ids: Collection[int]) -> None:
+        """Add teachers to a group."""
+        ...
+
+    async def add_group_members(
+        self, group_id: int, pupil_ids: Collection[int], starts_on: date
+    ) -> None:
+        """Add pupils to a group from a date."""
+        ...
+
+    async def group_members(self, group_id: int) -> frozenset[int]:
+        """Pupils ever added to a group."""
+        ...
+
+    async def slots(self, term_id: int) -> Sequence[SlotData]:
+        """A term's weekly slots."""
+        ...
+
+    async def replace_slots(
+        self, *, school_id: int, term_id: int, slots: Collection[SlotData]
+    ) -> None:
+        """Delete a term's slots and store these instead."""
+        ...
+
+    async def pupil_groups(self, pupil_id: int, start: date, end: date) -> frozenset[int]:
+        """Groups whose timetable a pupil follows between two dates.
+
+        The groups the pupil is a member of, and the part groups of the pupil's class that
+        have no pupil list yet (the pupil may be in any of them until the list is made).
+        """
+        ...
+
+    async def week_slots(
+        self, term_id: int, *, group_ids: Collection[int] | None, teacher_id: int | None
+    ) -> Sequence[SlotView]:
+        """A term's slots of these groups, or of this teacher, with names filled in."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction with everything a service needs in it."""
 
@@ -489,6 +581,7 @@ class UnitOfWork(Protocol):
     invites: InvitesRepository
     roster: RosterRepository
     seed: SeedWriter
+    timetable: TimetableRepository
 
     async def __aenter__(self) -> Self:
         """Begin the transaction."""

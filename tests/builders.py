@@ -301,3 +301,27 @@ async def new_person(
         ),
     )
     return person_id
+
+
+WEEK_TIMETABLE_CSV = (
+    "weekday;period;class;group;subject;teacher_key;room;week\n"
+    "P;1;5.a;;MAT;{a}-Matemātiķe Māra;101;\n"
+    "P;2;2.a;;LV;Ilze {a}-Valodniece;12;\n"
+    "O;2;5.a;;MAT;Māra {a}-Matemātiķe;101;\n"
+    "C;3;2.a;;LV;Ilze {a}-Valodniece;;\n"
+)
+"""School a's regular week: 5.a mathematics Mon 1 and Tue 2, 2.a Latvian Mon 2 and Thu 3."""
+
+
+async def build_timetable(core: Core, world: World) -> None:
+    """Import ``WEEK_TIMETABLE_CSV`` into school a's current semester (teachers matched by name)."""
+    from core.services.timetable_import import import_timetable  # noqa: PLC0415
+
+    await import_timetable(
+        core.uow(),
+        Viewer.console(),
+        school_id=world.a.school_id,
+        data=WEEK_TIMETABLE_CSV.format(a="Alfa").encode(),
+        filename="week.csv",
+        apply=True,
+    )

@@ -19,6 +19,7 @@ from bot.routers import (
     onboarding,
     people,
     start,
+    timetable,
 )
 
 ROUTERS: tuple[Callable[[], Router], ...] = (
@@ -33,6 +34,7 @@ ROUTERS: tuple[Callable[[], Router], ...] = (
     connections.build_router,
     people.build_router,
     carers.build_router,
+    timetable.build_router,
     fallback.build_router,  # LAST: it matches every message and button the others left
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram.types import BotCommand
 
 from bot.i18n import Translator
-from bot.views.people import follows_pupils, full_guardian, manages, onboards
+from bot.views.people import follows_pupils, full_guardian, manages, onboards, teaches
 from core.services.accounts import Identity
 
 _UNLINKED = ("start", "help", "language")
@@ -13,6 +13,7 @@ COMMAND_KEYS: dict[str, str] = {
     "start": "command.start",
     "marks": "command.marks",
     "absences": "command.absences",
+    "timetable": "command.timetable",
     "carers": "command.carers",
     "invites": "command.invites",
     "connections": "command.connections",
@@ -34,6 +35,8 @@ def command_names(identity: Identity) -> tuple[str, ...]:
     names = ["start"]
     if follows_pupils(identity):
         names += ["marks", "absences"]
+    if follows_pupils(identity) or teaches(viewer):
+        names.append("timetable")
     if full_guardian(viewer):
         names.append("carers")
     if onboards(viewer):

@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from bot.i18n import Translator
 from bot.views.common import Screen
-from bot.views.people import full_guardian, manages, onboards, role_list
+from bot.views.people import (
+    follows_pupils,
+    full_guardian,
+    manages,
+    onboards,
+    role_list,
+    teaches,
+)
 from core.services.accounts import Identity
 
 
@@ -37,9 +44,12 @@ def help_screen(identity: Identity | None, t: Translator) -> Screen:
         lines.append(t("help.pupil"))
     if viewer.is_staff and not (viewer.is_guardian or viewer.is_pupil):
         lines.append(t("help.staff"))
+    if follows_pupils(identity) or teaches(viewer):
+        lines.append(t("help.timetable"))
     if onboards(viewer):
         lines.append(t("help.onboarding"))
     if manages(viewer):
         lines.append(t("help.people"))
+        lines.append(t("help.timetable_upload"))
     lines.append("\n".join((t("help.menu"), t("help.language"), t("help.logout"))))
     return Screen("\n\n".join(lines))

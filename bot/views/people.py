@@ -6,7 +6,7 @@ Pure functions over ``Identity`` and ``Child`` values.
 from __future__ import annotations
 
 from bot.i18n import Translator
-from core.domain.access import MANAGER_ROLES, Role, Viewer
+from core.domain.access import MANAGER_ROLES, TEACHING_ROLES, Role, Viewer
 from core.services.accounts import Identity
 
 ROLE_KEYS: dict[Role, str] = {
@@ -44,6 +44,14 @@ def role_list(viewer: Viewer, t: Translator) -> str:
 def follows_pupils(identity: Identity) -> bool:
     """Whether the person has marks and absences to look at: their own or their children's."""
     return identity.viewer.is_pupil or identity.viewer.is_guardian
+
+
+def teaches(viewer: Viewer) -> bool:
+    """A subject, interest or form teacher (UX only: core decides)."""
+    return viewer.active and (
+        bool(viewer.class_teacher_of)
+        or any(role in TEACHING_ROLES for _, role in viewer.staff_roles)
+    )
 
 
 def manages(viewer: Viewer) -> bool:

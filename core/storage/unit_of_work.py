@@ -21,6 +21,7 @@ from core.ports import (
     PeopleRepository,
     RosterRepository,
     SeedWriter,
+    TimetableRepository,
 )
 from core.storage import tables as t
 from core.storage.accounts import SqlAccounts
@@ -29,6 +30,7 @@ from core.storage.invites import SqlInvites
 from core.storage.journal import SqlJournal
 from core.storage.people import SqlPeople
 from core.storage.roster import SqlRoster
+from core.storage.timetable import SqlTimetable
 
 # Dependency order for bulk seeding: parents before children.
 SEED_ORDER: tuple[type[t.Base], ...] = (
@@ -99,6 +101,7 @@ class SqlUnitOfWork:
     invites: InvitesRepository
     roster: RosterRepository
     seed: SeedWriter
+    timetable: TimetableRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self._sessions = sessions
@@ -126,6 +129,7 @@ class SqlUnitOfWork:
         self.invites = SqlInvites(self._session)
         self.roster = SqlRoster(self._session)
         self.seed = SqlSeedWriter(self._session, self.clock)
+        self.timetable = SqlTimetable(self._session)
         return self
 
     async def __aexit__(

@@ -12,6 +12,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import (
     AnswerCallbackQuery,
+    GetFile,
     GetMe,
     SendDocument,
     SendMessage,
@@ -25,6 +26,7 @@ from aiogram.types import (
     Chat,
     Contact,
     Document,
+    File,
     InlineKeyboardMarkup,
     Message,
     MessageEntity,
@@ -49,6 +51,7 @@ class RecordingSession(BaseSession):
         super().__init__()
         self.calls: list[TelegramMethod[Any]] = []
         self._ids = itertools.count(1000)
+        self.files: dict[str, bytes] = {}  # file_id → content users sent as documents
 
     async def make_request(
         self,
@@ -79,6 +82,13 @@ class RecordingSession(BaseSession):
                 document=Document(file_id="f", file_unique_id="u", file_name=name),
                 caption=method.caption,
             )
+        if isinstance(method, GetFile) and method.file_id in self.files:
+            return File(  # type: ignore[return-value]
+                file_id=method.file_id,
+                file_unique_id=method.file_id,
+                file_size=len(self.files[method.file_id]),
+                file_path=f"documents/{method.file_id}",
+            )
         if isinstance(method, GetMe):
             return User(  # type: ignore[return-value]
                 id=bot.id, is_bot=True, first_name="eJournal", username=BOT_USERNAME
@@ -87,8 +97,14 @@ class RecordingSession(BaseSession):
             return True  # type: ignore[return-value]
         raise UnexpectedCall(type(method).__name__)
 
-    def stream_content(self, *args: Any, **kwargs: Any) -> AsyncGenerator[bytes, None]:
-        raise UnexpectedCall("stream_content")
+    async def stream_content(
+        self, url: str, *args: Any, **kwargs: Any
+    ) -> AsyncGenerator[bytes, None]:
+        """Serve a file a user sent (downloads of anything else are unexpected)."""
+        file_id = url.rsplit("/", 1)[-1]
+        if file_id not in self.files:
+            raise UnexpectedCall("stream_content")
+        yield self.files[file_id]
 
     async def close(self) -> None:
         return None
@@ -142,6 +158,24 @@ class TelegramUser:
             from_user=self.user,
             text=text,
             entities=entities,
+        )
+        return await self._feed(Update(update_id=next(_update_ids), message=message))
+
+    async def send_document(
+        self, filename: str, data: bytes, *, caption: str | None = None
+    ) -> list[SendMessage]:
+        """The user sends a file as a document (the bot may download it)."""
+        file_id = f"doc{next(self._message_ids)}u{self.user.id}"
+        self.session.files[file_id] = data
+        message = Message(
+            message_id=next(self._message_ids),
+            date=SENT_AT,
+            chat=self.chat,
+            from_user=self.user,
+            document=Document(
+                file_id=file_id, file_unique_id=file_id, file_name=filename, file_size=len(data)
+            ),
+            caption=caption,
         )
         return await self._feed(Update(update_id=next(_update_ids), message=message))
 

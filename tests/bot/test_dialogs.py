@@ -157,6 +157,7 @@ async def test_parent_start_greets_by_name_with_a_row_per_child(chats: Chats) ->
         "start",
         "marks",
         "absences",
+        "timetable",
         "carers",
         "language",
         "help",
@@ -177,6 +178,7 @@ async def test_class_teacher_menu_has_roles_and_onboarding_buttons_in_english(
     commands = [c for c in chats.session.calls if isinstance(c, SetMyCommands)][-1]
     assert [c.command for c in commands.commands] == [
         "start",
+        "timetable",
         "invites",
         "connections",
         "language",
@@ -192,6 +194,8 @@ async def test_help_by_role_in_latvian_and_english(chats: Chats) -> None:
     [teacher_help] = await chats.user(TEACHER).send("/help")
     assert "Your account is connected to the school e-journal." in teacher_help.text
     assert "/marks" not in teacher_help.text
+    assert "🗓 /timetable — this week's timetable" in teacher_help.text
+    assert "/timetable" in parent_help.text
 
 
 async def test_parent_sees_the_marks_of_the_child_on_the_button(core: Core, chats: Chats) -> None:

@@ -98,7 +98,7 @@ async def test_a_parent_opens_the_invitation_and_gets_the_parent_menu(
     assert menu.text.startswith("Sveiki, <b>Līga</b>!")
     assert set(buttons(menu)) >= {"📘 Ērika: vērtējumi", "📘 Jānis: vērtējumi", "👵 Aprūpētāji"}
     assert chats.chat_commands(NEWCOMER) == [
-        "start", "marks", "absences", "carers", "language", "help", "logout",
+        "start", "marks", "absences", "timetable", "carers", "language", "help", "logout",
     ]  # fmt: skip
     assert issued.code not in caplog.text
     [used] = await chats.user(SECOND).send(f"/start {issued.code}")
@@ -282,12 +282,12 @@ async def test_a_teacher_who_is_also_a_parent_sees_both_menus(core: Core, chats:
         "🔗 Pievienošanās",
     ]
     assert chats.chat_commands(TEACHER) == [
-        "start", "marks", "absences", "carers", "invites", "connections",
+        "start", "marks", "absences", "timetable", "carers", "invites", "connections",
         "language", "help", "logout",
     ]  # fmt: skip
     [superuser] = await chats.user(SUPERUSER, "en").send("/start")
     assert chats.chat_commands(SUPERUSER) == [
-        "start", "invites", "connections", "people", "language", "help", "logout",
+        "start", "timetable", "invites", "connections", "people", "language", "help", "logout",
     ]  # fmt: skip
     assert "🎟 Invitations" in buttons(superuser)
     [help_text] = await chats.user(SUPERUSER).send("/help")

@@ -1,0 +1,182 @@
+"""/timetable for parents, pupils and teachers, and the superuser's upload → preview → confirm."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+from aiogram import Bot, Dispatcher
+from sqlalchemy import func, select
+
+from bot.app import build_dispatcher
+from bot.callbacks import TimetableCb, TimetableImportCb
+from bot.settings import AppSettings
+from core.bootstrap import Core
+from core.domain.access import Viewer
+from core.services.accounts import link_account
+from core.storage import tables as t
+from core.storage.database import create_session_factory
+from tests.bot.harness import RecordingSession, TelegramUser, buttons, recording_bot
+from tests.builders import WEEK_TIMETABLE_CSV, World, build_timetable, build_world
+
+PARENT, PUPIL, TEACHER, SUPERUSER = 9101, 9102, 9103, 9104
+SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
+NEXT_MONDAY = date(2026, 11, 30)
+
+
+@dataclass
+class Chats:
+    world: World
+    dp: Dispatcher
+    bot: Bot
+    session: RecordingSession
+
+    def user(self, user_id: int, language_code: str | None = "lv") -> TelegramUser:
+        return TelegramUser(self.dp, self.bot, self.session, user_id, language_code=language_code)
+
+
+async def link(core: Core, person_id: int, user_id: int, language: str = "lv") -> None:
+    await link_account(
+        core.uow(),
+        Viewer.console(),
+        person_id=person_id,
+        telegram_user_id=user_id,
+        chat_id=user_id,
+        language=language,
+    )
+
+
+@pytest.fixture
+async def chats(core: Core) -> Chats:
+    world = await build_world(core)
+    await link(core, world.a.parent_5a, PARENT)
+    await link(core, world.a.pupil_5a, PUPIL)
+    await link(core, world.a.math_teacher, TEACHER, language="en")
+    await link(core, world.a.superuser, SUPERUSER)
+    bot, session = recording_bot()
+    return Chats(world, build_dispatcher(core, AppSettings()), bot, session)
+
+
+async def slot_count(core: Core) -> int:
+    async with create_session_factory(core.engine)() as session:
+        return int(await session.scalar(select(func.count()).select_from(t.TimetableSlot)) or 0)
+
+
+async def test_a_parent_picks_a_child_and_every_screen_names_the_child(
+    core: Core, chats: Chats
+) -> None:
+    a = chats.world.a
+    await build_timetable(core, chats.world)
+    parent = chats.user(PARENT)
+    [picker] = await parent.send("/timetable")
+    assert picker.text == "Kura stundu sarakstu parādīt?"
+    assert set(buttons(picker)) == {"Jānis Alfa-Bērziņš (5.a)", "Ērika Alfa-Bērziņa (2.a)"}
+
+    [week] = await parent.press(buttons(picker)["Jānis Alfa-Bērziņš (5.a)"])
+    lines = week.text.splitlines()
+    assert lines[:2] == ["🗓 <b>Jānis Alfa-Bērziņš</b> — stundu saraksts", "Nedēļa 23.11.–29.11."]
+    assert "<b>Pirmdiena, 23.11.</b>" in lines
+    assert "1. 8:30–9:10 Matemātika (Māra Alfa-Matemātiķe, 101)" in lines
+    assert "Latviešu valoda" not in week.text
+    assert "<b>Sestdiena, 28.11.</b>" not in lines  # a five-day school
+    assert {"◀ Iepriekšējā", "Nākamā ▶"} <= set(buttons(week))
+    assert len(buttons(week)) == 3  # and the main menu
+
+    [following] = await parent.press(buttons(week)["Nākamā ▶"])
+    assert following.text.splitlines()[:2] == [
+        "🗓 <b>Jānis Alfa-Bērziņš</b> — stundu saraksts",
+        "Nedēļa 30.11.–06.12.",
+    ]
+    [second] = await parent.press(
+        TimetableCb(whose="p", person_id=a.pupil_2a, day=NEXT_MONDAY.toordinal()).pack()
+    )
+    assert second.text.startswith("🗓 <b>Ērika Alfa-Bērziņa</b> — stundu saraksts")
+    assert "2. 9:20–10:00 Latviešu valoda (Ilze Alfa-Valodniece, 12)" in second.text
+
+
+async def test_a_pupil_sees_their_own_week_directly(core: Core, chats: Chats) -> None:
+    await build_timetable(core, chats.world)
+    [week] = await chats.user(PUPIL).send("/timetable")
+    assert week.text.startswith("🗓 <b>Jānis Alfa-Bērziņš</b> — stundu saraksts")
+    assert "<b>Otrdiena, 24.11.</b>\n2. 9:20–10:00 Matemātika" in week.text
+    assert "<b>Trešdiena, 25.11.</b>\nstundu nav" in week.text
+
+
+async def test_a_teacher_sees_their_teaching_week_in_english(core: Core, chats: Chats) -> None:
+    await build_timetable(core, chats.world)
+    [week] = await chats.user(TEACHER).send("/timetable")
+    lines = week.text.splitlines()
+    assert lines[0] == "🗓 <b>Māra Alfa-Matemātiķe</b> — teaching timetable"
+    assert "<b>Monday, 23.11.</b>" in lines
+    assert "1. 8:30–9:10 5.a Matemātika (101)" in lines
+
+
+async def test_crafted_timetable_buttons_are_refused(core: Core, chats: Chats) -> None:
+    world = chats.world
+    await build_timetable(core, world)
+    foreign = world.a.pupil_5a_second  # another parent's child
+    [refusal] = await chats.user(PARENT).press(
+        TimetableCb(whose="p", person_id=foreign, day=0).pack()
+    )
+    assert refusal.text == "Skolēns nav atrasts vai jums nav piekļuves viņa datiem."
+    [refusal] = await chats.user(PUPIL).press(
+        TimetableCb(whose="t", person_id=world.a.latvian_teacher, day=0).pack()
+    )
+    assert refusal.text == "Persona nav atrasta."
+    [refusal] = await chats.user(TEACHER).press(
+        TimetableCb(whose="p", person_id=world.b.pupil_5a, day=10**9).pack()
+    )
+    assert refusal.text == "Pupil not found, or you have no access to their data."
+
+
+async def test_the_superuser_uploads_previews_and_confirms(core: Core, chats: Chats) -> None:
+    superuser = chats.user(SUPERUSER)
+    data = WEEK_TIMETABLE_CSV.format(a="Alfa").encode()
+    [preview] = await superuser.send_document("week.csv", data)
+    assert preview.text.splitlines()[0] == (
+        "Stundu saraksts 1. semestrim — priekšskatījums (nekas nav mainīts):"
+    )
+    assert "Stundas sarakstā: 4 (jaunas 4, noņemtas 0)." in preview.text
+    assert set(buttons(preview)) == {"✅ Ielādēt", "Atcelt"}
+    assert await slot_count(core) == 0
+
+    [done] = await superuser.press(buttons(preview)["✅ Ielādēt"])
+    assert done.text.startswith("Stundu saraksts 1. semestrim ielādēts:")
+    assert buttons(done) == {}
+    assert await slot_count(core) == 4
+
+    [again] = await superuser.press(TimetableImportCb(action="apply").pack())
+    assert again.text == (
+        "Šī priekšskatījuma fails vairs nav pieejams. Lūdzu, nosūtiet failu vēlreiz."
+    )
+    [same] = await superuser.send_document("again.csv", data)
+    assert "Saraksts jau sakrīt ar failu" in same.text
+    assert buttons(same) == {}
+
+
+async def test_cancel_bad_files_and_non_managers_change_nothing(core: Core, chats: Chats) -> None:
+    superuser = chats.user(SUPERUSER)
+    data = WEEK_TIMETABLE_CSV.format(a="Alfa").encode()
+    [preview] = await superuser.send_document("week.csv", data)
+    [cancelled] = await superuser.press(buttons(preview)["Atcelt"])
+    assert cancelled.text == "Atcelts. Nekas nav mainīts."
+    [expired] = await superuser.press(TimetableImportCb(action="apply").pack())
+    assert "vairs nav pieejams" in expired.text
+
+    bomb = b'<?xml version="1.0"?><!DOCTYPE t [<!ENTITY a "x">]><t>&a;</t>'
+    [rejected] = await superuser.send_document("asc.xml", bomb)
+    assert rejected.text.startswith("Failā atrastas 1 problēmas. Nekas nav mainīts.")
+    assert "DOCTYPE" in rejected.text
+
+    [blocked] = await superuser.send_document(
+        "timetable.csv", (SAMPLES / "timetable.csv").read_bytes()
+    )
+    assert "Importēt vēl nevar" in blocked.text
+    assert "Klase “1.a” šajā mācību gadā nav atrasta." in blocked.text
+    assert buttons(blocked) == {}
+
+    [refused] = await chats.user(PUPIL).send_document("week.csv", data)
+    assert refused.text == "Failus (stundu sarakstu) pieņemam tikai no skolas vadības."
+    assert await slot_count(core) == 0
