@@ -314,8 +314,8 @@ WEEK_TIMETABLE_CSV = (
 
 
 async def build_timetable(core: Core, world: World) -> None:
-    """Import ``WEEK_TIMETABLE_CSV`` into school a's current semester (teachers matched by name)."""
-    from core.services.timetable_import import import_timetable  # noqa: PLC0415
+    """Import ``WEEK_TIMETABLE_CSV`` into school a's current semester (teachers by name)."""
+    from core.services.timetable_import import import_timetable
 
     await import_timetable(
         core.uow(),
