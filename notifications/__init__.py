@@ -1,1 +1,4 @@
-"""Proactive messages: outbox fan-out, paced delivery and scheduled jobs."""
+"""Proactive messages: outbox fan-out, paced delivery and scheduled jobs.
+
+Importing it builds nothing: a process calls ``runtime.build_notifications_runtime``.
+"""

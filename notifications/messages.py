@@ -1,0 +1,133 @@
+"""Owns what a proactive message says and how it is stored: the payload and LV/EN/RU texts.
+
+Pure; shows only what the recipient may see in the journal, with everything HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.domain.attendance import DEFAULT_ABSENCE_CODES
+from core.domain.marks import MarkScale, MarkStatus, MarkValue, mark_label
+from core.errors import DomainError
+from core.i18n import CORE_LOCALES, Catalogs
+from core.services.policies import policy_from_settings
+from notifications.records import AbsenceFacts, MarkFacts
+
+NOTIFICATIONS_LOCALES = Path(__file__).with_name("locales")
+
+# Every catalog key this package uses (a test checks each has text in lv, en and ru).
+MESSAGE_KEYS = (
+    "notify.mark.new.guardian",
+    "notify.mark.new.pupil",
+    "notify.mark.corrected.guardian",
+    "notify.mark.corrected.pupil",
+    "notify.absence.guardian",
+    "notify.absence.pupil",
+    "notify.digest.header",
+    "report.title",
+    "report.none",
+    "report.col.name",
+    "report.col.queued",
+    "report.col.sending",
+    "report.col.sent",
+    "report.col.failed",
+    "report.col.unreachable",
+    "report.col.not_connected",
+    "report.col.digest",
+    "report.col.first_sent",
+    "report.col.last_sent",
+)
+
+
+def load_catalogs() -> Catalogs:
+    """Core's catalogs plus this package's (``notifications/locales``)."""
+    return Catalogs.load(CORE_LOCALES, NOTIFICATIONS_LOCALES)
+
+
+class OutboundMessage(BaseModel):
+    """The outbox payload: one message to one chat (text, or a stored file with a caption).
+
+    ``parts_sent`` survives restarts, so a long text cut in parts resumes after the last part
+    that went out. ``version`` is the mark revision a grace-period rewrite compares.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str = ""
+    parse_mode: Literal["HTML"] | None = "HTML"
+    file_id: int | None = Field(default=None, description="a stored file, sent by sendDocument")
+    caption: str | None = None
+    parts_sent: int = Field(default=0, ge=0)
+    version: int | None = None
+    language: str | None = None
+    migrated: bool = False
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=False)
+
+
+def format_date(on: date) -> str:
+    """Dates as schools write them: 27.11.2026."""
+    return on.strftime("%d.%m.%Y")
+
+
+def mark_text(
+    catalogs: Catalogs, lang: str, facts: MarkFacts, *, relation: str, corrected: bool
+) -> str:
+    """'Jānis: new mark — Mathematics: 8' (the pupil's own message has no name)."""
+    status = MarkStatus(facts.status)
+    value = MarkValue(status, None if status is MarkStatus.NV else facts.value)
+    try:
+        label = mark_label(MarkScale(facts.scale), value, lang)
+    except (DomainError, ValueError):
+        label = facts.value or "nv"
+    key = "notify.mark.corrected" if corrected else "notify.mark.new"
+    who = "pupil" if relation == "pupil" else "guardian"
+    return catalogs.text(
+        f"{key}.{who}",
+        lang,
+        pupil=_e(facts.pupil_name),
+        subject=_e(facts.subject),
+        value=_e(label),
+        date=format_date(facts.on_date),
+    )
+
+
+def absence_label(facts: AbsenceFacts, lang: str) -> str:
+    """The school's label for the attendance code ("nav ieradies"), else the code itself."""
+    try:
+        policy = policy_from_settings(facts.policy)
+        return policy.absence_code(facts.code).label(lang)
+    except DomainError:
+        for code in DEFAULT_ABSENCE_CODES:
+            if code.code == facts.code:
+                return code.label(lang)
+        return facts.code
+
+
+def absence_text(catalogs: Catalogs, lang: str, facts: AbsenceFacts, *, relation: str) -> str:
+    """'Jānis: absent — Mathematics, 26.11.2026, lesson 2'."""
+    who = "pupil" if relation == "pupil" else "guardian"
+    return catalogs.text(
+        f"notify.absence.{who}",
+        lang,
+        pupil=_e(facts.pupil_name),
+        code=_e(absence_label(facts, lang)),
+        subject=_e(facts.subject),
+        date=format_date(facts.on_date),
+        period=facts.period,
+    )
+
+
+def digest_text(catalogs: Catalogs, lang: str, on: date, lines: Sequence[str]) -> str:
+    """One message holding the day's items, one per line, under a header."""
+    header = catalogs.text("notify.digest.header", lang, date=format_date(on))
+    return "\n".join([header, "", *lines])

@@ -1,0 +1,181 @@
+"""Owns the notifications engine of one process: delivery always, fan-out and jobs if leading.
+
+``build_notifications_runtime`` wires it from a core and a sender; nothing runs at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from core.bootstrap import Core
+from core.clock import Clock
+from notifications.delivery import DeliveryWorker, SystemTicker, Ticker, WorkerConfig
+from notifications.fanout import FanOut
+from notifications.jobs import DeadlineJob, DigestJob, finish_runs
+from notifications.messages import load_catalogs
+from notifications.outbox import LeaderLock, Outbox
+from notifications.policy import Rules
+from notifications.records import ReportRow
+from notifications.scheduler import DailyJob, JobScheduler
+from notifications.sender import Sender
+from notifications.settings import NotificationsSettings
+
+log = logging.getLogger("ejournal.notifications")
+
+
+class NotificationsRuntime:
+    """The engine of one process; ``start()`` then ``stop()``."""
+
+    def __init__(
+        self,
+        *,
+        outbox: Outbox,
+        fanout: FanOut,
+        worker: DeliveryWorker,
+        scheduler: JobScheduler,
+        leader: LeaderLock,
+        settings: NotificationsSettings,
+    ) -> None:
+        self.outbox = outbox
+        self.fanout = fanout
+        self.worker = worker
+        self.scheduler = scheduler
+        self.leader = leader
+        self.settings = settings
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def leading(self) -> bool:
+        """Whether this process runs fan-out and the scheduler now."""
+        return self.leader.held
+
+    async def start(self) -> None:
+        """Start delivering, and compete for leadership (fan-out and schedules)."""
+        self._stop.clear()
+        self.worker.start()
+        self._tasks = [asyncio.create_task(self._lead(), name="notifications-leader")]
+
+    async def stop(self, drain_s: float | None = None) -> None:
+        """Stop scheduling and fan-out, drain sends in flight, release leadership."""
+        self._stop.set()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        self.scheduler.shutdown()
+        await self.worker.stop(self.settings.drain_s if drain_s is None else drain_s)
+        await self.leader.release()
+        await self.worker.sender.close()
+
+    async def _lead(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if await self.leader.acquire():
+                    await self._while_leading()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("leadership was lost or could not be taken; retrying")
+            self.scheduler.shutdown()
+            await self._pause(self.settings.leader_retry_s)
+
+    async def _while_leading(self) -> None:
+        log.info("leading: fan-out and the scheduler run in this process")
+        if self.settings.run_scheduler:
+            await self.scheduler.start()
+        checked = asyncio.get_running_loop().time()
+        while not self._stop.is_set():
+            try:
+                handled = await self.fanout.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("fan-out failed; retrying")
+                handled = 0
+            if handled:
+                self.worker.wake()
+            now = asyncio.get_running_loop().time()
+            if now - checked >= self.settings.leader_retry_s:
+                checked = now
+                if not await self.leader.alive():
+                    log.warning("leadership lost")
+                    return
+            if not handled:
+                await self._pause(self.settings.fanout_interval_s)
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), seconds)
+
+    async def mark_reachable(self, *, telegram_user_id: int) -> bool:
+        """The person came back (/start or unblock): their account receives messages again."""
+        return await self.outbox.mark_reachable(telegram_user_id=telegram_user_id)
+
+    async def report(self, *, job: str | None = None) -> list[ReportRow]:
+        """Delivery counts per job run or event kind."""
+        return await self.outbox.report(job=job)
+
+
+def build_notifications_runtime(
+    core: Core,
+    settings: NotificationsSettings,
+    bot_sender: Sender,
+    *,
+    clock: Clock | None = None,
+    ticker: Ticker | None = None,
+    rng: random.Random | None = None,
+    deadline_jobs: Sequence[DeadlineJob] = (),
+) -> NotificationsRuntime:
+    """Wire the engine of one process on ``core``'s database, sending through ``bot_sender``."""
+    clock = clock or core.clock
+    zone = ZoneInfo(core.settings.school.time_zone)
+    outbox = Outbox(core.engine)
+    catalogs = load_catalogs()
+    fanout = FanOut(
+        outbox,
+        catalogs,
+        Rules.from_settings(settings),
+        clock,
+        batch=settings.fanout_batch,
+        gap_timeout_s=settings.gap_timeout_s,
+        default_language=core.settings.school.locale,
+    )
+    worker = DeliveryWorker(
+        outbox,
+        bot_sender,
+        WorkerConfig.from_settings(settings),
+        clock=clock,
+        ticker=ticker or SystemTicker(),
+        rng=rng or random.Random(settings.jitter_seed),
+    )
+    digest = DigestJob(outbox, catalogs, clock)
+    scheduler = JobScheduler(
+        outbox,
+        jobs=[DailyJob(digest.name, settings.digest_time, settings.digest_deadline, digest.run)],
+        deadline_jobs=deadline_jobs,
+        settings=settings,
+        zone=zone,
+        clock=clock,
+        periodic=[lambda: finish_runs(outbox)],
+    )
+    return NotificationsRuntime(
+        outbox=outbox,
+        fanout=fanout,
+        worker=worker,
+        scheduler=scheduler,
+        leader=outbox.leader_lock(),
+        settings=settings,
+    )
+
+
+async def mark_reachable(core: Core, *, telegram_user_id: int) -> bool:
+    """The bot calls this when a person sends /start or unblocks it: they receive again."""
+    return await Outbox(core.engine).mark_reachable(telegram_user_id=telegram_user_id)
