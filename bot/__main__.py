@@ -8,18 +8,24 @@ from __future__ import annotations
 import argparse
 import errno
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 
 from aiogram.exceptions import TelegramUnauthorizedError
 
 from bot.demo import run_demo
 from bot.i18n import Translator, load_catalogs
 from bot.logs import configured_secrets, quiet_updates
-from bot.runtime import Shutdown, serve
+from bot.runtime import Companion, Shutdown, serve
 from bot.settings import AppSettings, run_problem
+from core.bootstrap import Core
 from core.cli import Console, Extension, cmd_db_upgrade
 from core.cli import main as console_main
-from core.config import DatabaseSettings
+from core.config import CoreSettings, DatabaseSettings
+from notifications import cli as notifications_cli
+from notifications.runtime import build_notifications_runtime
+from notifications.settings import NotificationsSettings
+from notifications.telegram_sender import TelegramSender
 
 
 def translator(console: Console) -> Translator:
@@ -45,7 +51,8 @@ async def cmd_run(console: Console, args: argparse.Namespace) -> int:
     shutdown = Shutdown()
     remove = shutdown.install_signal_handlers()
     try:
-        await serve(console.core, settings, mode=mode, shutdown=shutdown)
+        async with notifications_beside(console.core, settings)(settings):
+            await serve(console.core, settings, mode=mode, shutdown=shutdown)
     except TelegramUnauthorizedError:
         print(t("run.token_refused"), file=sys.stderr)  # noqa: T201
         return 1
@@ -75,6 +82,7 @@ async def cmd_demo(console: Console, args: argparse.Namespace) -> int:
             say=console.emit,
             t=t,
             shutdown=shutdown,
+            companion=notifications_beside(demo.core, demo_settings),
         )
     except OSError as exc:
         if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
@@ -86,6 +94,38 @@ async def cmd_demo(console: Console, args: argparse.Namespace) -> int:
         await demo.close()
     console.emit(t("demo.stopped"))
     return 0
+
+
+class ProductSettings(AppSettings):
+    """Every table of config.toml: core's, the bot's, the demo's and the notifications engine's."""
+
+    notifications: NotificationsSettings = NotificationsSettings()
+
+
+def notifications_beside(core: Core, settings: CoreSettings) -> Companion:
+    """Run the notifications engine in this process while the bot runs (unless configured off).
+
+    It sends through its own aiogram Bot: the bot's reply session retries 429s itself, while the
+    outbox must see them to pause its pacing.
+    """
+
+    @asynccontextmanager
+    async def run(bot_settings: AppSettings) -> AsyncIterator[None]:
+        engine = settings.notifications if isinstance(settings, ProductSettings) else None
+        token = bot_settings.bot.token
+        if engine is None or not engine.run_in_bot or token is None:
+            yield
+            return
+        sender = TelegramSender(token.get_secret_value(), api_base=bot_settings.bot.api_base)
+        runtime = build_notifications_runtime(core, engine, sender)
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+            await sender.close()
+
+    return run
 
 
 def add_run_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -104,13 +144,17 @@ def add_demo_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     demo.set_defaults(handler=cmd_demo)
 
 
-EXTENSIONS: tuple[Extension, ...] = (add_run_command, add_demo_command)
+EXTENSIONS: tuple[Extension, ...] = (
+    add_run_command,
+    add_demo_command,
+    notifications_cli.add_commands,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``ejournal`` console with the bot's commands; returns the exit code."""
     return console_main(
-        argv, extensions=EXTENSIONS, settings_model=AppSettings, secrets=configured_secrets
+        argv, extensions=EXTENSIONS, settings_model=ProductSettings, secrets=configured_secrets
     )
 
 

@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from bot.i18n import Translator
 from bot.journal import JournalCore
 from bot.logs import redact_secrets
-from bot.runtime import Shutdown, serve
+from bot.runtime import Companion, Shutdown, no_companion, serve
 from bot.settings import AppSettings
 from core.domain.access import Viewer
 from core.services.accounts import identify, link_account
@@ -120,8 +120,13 @@ async def run_demo(
     say: Callable[[str], None],
     t: Translator,
     shutdown: Shutdown,
+    companion: Companion = no_companion,
 ) -> None:
-    """Run the demo until ``shutdown``: sandbox + chat page + bot (polling) in this process."""
+    """Run the demo until ``shutdown``: sandbox + chat page + bot (polling) in this process.
+
+    ``companion`` runs beside the bot with the demo's effective bot settings (the notifications
+    engine, so marks and absences reach the personas' chats).
+    """
     users = await prepare(core, settings, seed=seed, say=say, t=t)
     token = demo_token()
     undo = redact_secrets([token])
@@ -136,6 +141,7 @@ async def run_demo(
             say=say,
             t=t,
             shutdown=shutdown,
+            companion=companion,
         )
     finally:
         undo()
@@ -152,6 +158,7 @@ async def _serve_demo(
     say: Callable[[str], None],
     t: Translator,
     shutdown: Shutdown,
+    companion: Companion,
 ) -> None:
     latvian = Translator(t.catalogs, DEMO_LANGUAGE)
     async with running_sandbox(
@@ -181,7 +188,8 @@ async def _serve_demo(
                 background.add(asyncio.get_running_loop().create_task(_open_browser(url)))
 
         try:
-            await serve(core, bot_settings, mode="polling", shutdown=shutdown, ready=ready)
+            async with companion(bot_settings):
+                await serve(core, bot_settings, mode="polling", shutdown=shutdown, ready=ready)
         finally:
             for task in background:
                 task.cancel()

@@ -138,7 +138,10 @@ class IdentityMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         identity: Identity | None = None
         if user is not None and not user.is_bot:
-            identity = await identify(self.core.uow(), telegram_user_id=user.id)
+            wrote = isinstance(event, Update) and (
+                event.message is not None or event.callback_query is not None
+            )
+            identity = await identify(self.core.uow(), telegram_user_id=user.id, wrote=wrote)
         data["identity"] = identity
         data["family"] = await self.children.children(identity.viewer) if identity else ()
         return await handler(event, data)

@@ -13,7 +13,8 @@ import signal
 import socket
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Literal, Protocol
 
 from aiogram import Bot, Dispatcher
@@ -349,6 +350,16 @@ class WebhookServer:
         await self.seen.finish(update.update_id)
         self.handled += 1
         return web.json_response({})
+
+
+Companion = Callable[[AppSettings], AbstractAsyncContextManager[None]]
+"""Something that runs beside the bot (the notifications engine), given the bot's settings."""
+
+
+@asynccontextmanager
+async def no_companion(_settings: AppSettings) -> AsyncIterator[None]:
+    """Nothing runs beside the bot."""
+    yield
 
 
 async def serve(

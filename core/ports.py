@@ -349,6 +349,10 @@ class AccountsRepository(Protocol):
         """Remember the account's UI language."""
         ...
 
+    async def set_reachable(self, telegram_user_id: int, *, reachable: bool) -> bool:
+        """Active again (True) or unreachable (False); linked accounts only. Whether it changed."""
+        ...
+
     async def touch(self, account_id: int, now: datetime) -> None:
         """Record that the account was seen."""
         ...

@@ -64,6 +64,9 @@ class NotificationsSettings(BaseModel):
 
     # ------------------------------------------------------------------ scheduler
     run_scheduler: bool = True
+    # Deliver from the bot process (`ejournal run`, `ejournal demo`). Set false when a separate
+    # `python -m notifications worker` runs instead (on SQLite, exactly one of them may run).
+    run_in_bot: bool = True
     digest_time: time = time(18, 0)
     digest_deadline: time = time(20, 0)
     coalesce: bool = True

@@ -16,6 +16,7 @@ from bot.routers import (
     invites,
     language,
     marks,
+    membership,
     onboarding,
     people,
     start,
@@ -23,7 +24,8 @@ from bot.routers import (
 )
 
 ROUTERS: tuple[Callable[[], Router], ...] = (
-    access.build_router,  # FIRST: a deactivated person gets "no access" and nothing else
+    membership.build_router,  # block/unblock: before access, a deactivated person may block too
+    access.build_router,  # then: a deactivated person gets "no access" and nothing else
     onboarding.build_router,  # before start: /start <code> is an invitation, not the menu
     start.build_router,
     help.build_router,

@@ -5,7 +5,7 @@ Linking by invitation or shared phone, and unlinking, are in ``core.services.lin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.domain.access import Viewer
 from core.domain.records import AccountRecord, AuditRecord, PersonRecord
@@ -28,16 +28,23 @@ class Identity:
         return self.viewer.active
 
 
-async def identify(uow: UnitOfWork, *, telegram_user_id: int) -> Identity | None:
+async def identify(
+    uow: UnitOfWork, *, telegram_user_id: int, wrote: bool = False
+) -> Identity | None:
     """The journal identity of a Telegram user, or None if the user is not linked.
 
     A deactivated person still gets an identity (so that front ends can say "no access"), but
     its viewer holds no roles, no children and ``active=False``: every policy refuses it.
+    ``wrote`` says the user has just written or pressed a button: an account that deliveries had
+    found unreachable (the bot was blocked) receives messages again.
     """
     async with uow:
         account = await uow.accounts.by_telegram_user(telegram_user_id)
         if account is None or account.status == "unlinked":
             return None
+        if wrote and account.status == "unreachable":
+            await uow.accounts.set_reachable(telegram_user_id, reachable=True)
+            account = replace(account, status="active")
         person = await uow.directory.person(account.person_id)
         viewer = await uow.directory.viewer(account.person_id)
         if person is None or viewer is None:
@@ -47,6 +54,30 @@ async def identify(uow: UnitOfWork, *, telegram_user_id: int) -> Identity | None
         await uow.accounts.touch(account.id, uow.clock.now())
         await uow.commit()
         return Identity(account, person, viewer)
+
+
+async def record_reachability(uow: UnitOfWork, *, telegram_user_id: int, reachable: bool) -> bool:
+    """The user blocked (False) or unblocked (True) the bot: deliveries stop or resume.
+
+    Telegram reports both as a change of the bot's membership in the private chat; only the
+    user's own account changes. Returns whether anything changed.
+    """
+    async with uow:
+        changed = await uow.accounts.set_reachable(telegram_user_id, reachable=reachable)
+        if changed:
+            account = await uow.accounts.by_telegram_user(telegram_user_id)
+            uow.audit(
+                Viewer(person_id=account.person_id if account else None),
+                AuditRecord(
+                    action="account.reachable" if reachable else "account.unreachable",
+                    entity="account",
+                    entity_id=account.id if account else None,
+                    school_id=None,
+                    subject_person_id=account.person_id if account else None,
+                ),
+            )
+        await uow.commit()
+        return changed
 
 
 async def choose_language(uow: UnitOfWork, *, telegram_user_id: int, language: str) -> None:

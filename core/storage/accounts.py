@@ -63,6 +63,16 @@ class SqlAccounts:
             update(t.Account).where(t.Account.id == account_id).values(language=language)
         )
 
+    async def set_reachable(self, telegram_user_id: int, *, reachable: bool) -> bool:
+        """Active again (True) or unreachable (False); linked accounts only."""
+        old, new = ("unreachable", "active") if reachable else ("active", "unreachable")
+        result = await self._s.execute(
+            update(t.Account)
+            .where(t.Account.telegram_user_id == telegram_user_id, t.Account.status == old)
+            .values(status=new)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
     async def touch(self, account_id: int, now: datetime) -> None:
         """Record that the account was seen."""
         await self._s.execute(

@@ -21,9 +21,9 @@ from notifications.records import Status
 from sandbox.ratelimit import RateLimitConfig
 from sandbox.server import RunningSandbox, running_sandbox
 from sandbox.state import SandboxConfig
+from tests.notifications.loadcheck import audit, enqueue_load, marker, start_users
 
 from .conftest import all_sent, deliveries, eventually
-from .loadcheck import audit, enqueue_load, marker, start_users
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "7171:KILL-token"

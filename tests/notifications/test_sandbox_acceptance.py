@@ -14,9 +14,9 @@ from notifications.telegram_sender import TelegramSender
 from sandbox.ratelimit import RateLimitConfig
 from sandbox.server import running_sandbox
 from sandbox.state import SandboxConfig
+from tests.notifications.loadcheck import audit, enqueue_load, start_users
 
 from .conftest import all_sent, eventually
-from .loadcheck import audit, enqueue_load, start_users
 
 TOKEN = "4242:ACCEPTANCE-token"
 LIMIT = 500  # the sandbox's and the worker's overall limit, raised from 25 so the test is quick
