@@ -160,30 +160,46 @@ async def cmd_school_policy(console: Console, args: argparse.Namespace) -> int:
     return 0
 
 
-async def cmd_import_people(console: Console, args: argparse.Namespace) -> int:
-    """Import classes, pupils, parents and staff from CSV or XLSX (rule 3.1)."""
+async def _import_file(
+    console: Console, args: argparse.Namespace
+) -> tuple[bytes, str, int] | None:
+    """The file's bytes and name and the school's id; None (after saying why) if unreadable."""
     await console.require_schema()
     path = Path(args.file)
     try:
         data = await asyncio.to_thread(path.read_bytes)
     except OSError:
         console.say("import.file_not_readable", path=str(path))
-        return 2
+        return None
     school = await schools.find_school(console.core.uow(), Viewer.console(), code=args.school)
+    return data, path.name, school.id
+
+
+def _say_rejected(console: Console, rejected: ImportRejected) -> int:
+    """Every problem of a refused file, one per line; the exit code for a refusal."""
+    console.say("import.summary_rejected", count=len(rejected.problems))
+    for problem in rejected.problems:
+        console.emit("  " + format_problem(problem, console.catalogs, console.lang))
+    return 2
+
+
+async def cmd_import_people(console: Console, args: argparse.Namespace) -> int:
+    """Import classes, pupils, parents and staff from CSV or XLSX (rule 3.1)."""
+    opened = await _import_file(console, args)
+    if opened is None:
+        return 2
+    data, filename, school_id = opened
     try:
         report = await people.import_people(
             console.core.uow(),
             Viewer.console(),
-            school_id=school.id,
+            school_id=school_id,
             data=data,
-            filename=path.name,
+            filename=filename,
             dry_run=args.dry_run,
         )
     except ImportRejected as rejected:
-        console.say("import.summary_rejected", count=len(rejected.problems))
-        for problem in rejected.problems:
-            console.emit("  " + format_problem(problem, console.catalogs, console.lang))
-        return 2
+        return _say_rejected(console, rejected)
     console.say("import.dry_run" if args.dry_run else "import.applied")
     for kind, counts in report.as_rows():
         console.say(
@@ -198,30 +214,23 @@ async def cmd_import_people(console: Console, args: argparse.Namespace) -> int:
 
 async def cmd_import_timetable(console: Console, args: argparse.Namespace) -> int:
     """Preview (or, with --apply, import) a semester timetable: aSc XML, CSV or XLSX (rule 3.2)."""
-    await console.require_schema()
-    path = Path(args.file)
-    try:
-        data = await asyncio.to_thread(path.read_bytes)
-    except OSError:
-        console.say("import.file_not_readable", path=str(path))
+    opened = await _import_file(console, args)
+    if opened is None:
         return 2
-    school = await schools.find_school(console.core.uow(), Viewer.console(), code=args.school)
+    data, filename, school_id = opened
     try:
         preview = await timetable_import.import_timetable(
             console.core.uow(),
             Viewer.console(),
-            school_id=school.id,
+            school_id=school_id,
             data=data,
-            filename=path.name,
+            filename=filename,
             term_number=args.term,
             create_subjects=args.create_subjects,
             apply=args.apply,
         )
     except ImportRejected as rejected:
-        console.say("import.summary_rejected", count=len(rejected.problems))
-        for problem in rejected.problems:
-            console.emit("  " + format_problem(problem, console.catalogs, console.lang))
-        return 2
+        return _say_rejected(console, rejected)
     for line in timetable_import.preview_lines(preview, console.t):
         console.emit(line)
     for problem in preview.problems():

@@ -13,8 +13,7 @@ from bot.filters import IsLinked
 from bot.i18n import Translator
 from bot.journal import Child, JournalCore
 from bot.replies import reply
-from bot.routers.marks import only_pupil
-from bot.views import marks as marks_views
+from bot.routers.marks import pupil_or_picker
 from bot.views.attendance import absences_screen
 from core.services.accounts import Identity
 from core.services.attendance import pupil_attendance
@@ -29,16 +28,9 @@ async def absences_command(
     t: Translator,
 ) -> None:
     """A pupil's own absences, a single child's, or "which child?" for several."""
-    pupil_id = only_pupil(identity, family)
-    if pupil_id is None:
-        screen = (
-            marks_views.child_picker(family, t, absences=True)
-            if family
-            else marks_views.nothing_to_show(t)
-        )
-        await reply(message, screen)
-        return
-    await show(message, pupil_id, identity=identity, core=core, t=t)
+    pupil_id = await pupil_or_picker(message, identity, family, t, absences=True)
+    if pupil_id is not None:
+        await show(message, pupil_id, identity=identity, core=core, t=t)
 
 
 async def absences_button(

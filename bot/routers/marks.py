@@ -27,12 +27,9 @@ async def marks_command(
     t: Translator,
 ) -> None:
     """A pupil's own marks, a single child's marks, or "which child?" for several."""
-    pupil_id = only_pupil(identity, family)
-    if pupil_id is None:
-        screen = views.child_picker(family, t) if family else views.nothing_to_show(t)
-        await reply(message, screen)
-        return
-    await show(message, pupil_id, identity=identity, core=core, t=t)
+    pupil_id = await pupil_or_picker(message, identity, family, t, absences=False)
+    if pupil_id is not None:
+        await show(message, pupil_id, identity=identity, core=core, t=t)
 
 
 async def marks_button(
@@ -59,6 +56,21 @@ async def show(
     """One service call (this semester by default), then the screen naming the pupil."""
     result = await pupil_marks(core.uow(), identity.viewer, pupil_id=pupil_id)
     await reply(event, views.marks_screen(result, t))
+
+
+async def pupil_or_picker(
+    message: Message, identity: Identity, family: Sequence[Child], t: Translator, *, absences: bool
+) -> int | None:
+    """The one pupil this person follows; with several (or none), reply with a picker instead."""
+    pupil_id = only_pupil(identity, family)
+    if pupil_id is None:
+        screen = (
+            views.child_picker(family, t, absences=absences)
+            if family
+            else views.nothing_to_show(t)
+        )
+        await reply(message, screen)
+    return pupil_id
 
 
 def only_pupil(identity: Identity, family: Sequence[Child]) -> int | None:
