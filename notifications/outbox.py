@@ -655,26 +655,6 @@ class Outbox:
 
     # ------------------------------------------------------------------ accounts and files
 
-    async def mark_reachable(
-        self, *, telegram_user_id: int | None = None, chat_id: int | None = None
-    ) -> bool:
-        """An unreachable account becomes active again (the person pressed /start or unblocked).
-
-        Returns:
-            Whether an account changed.
-        """
-        a = t.Account
-        condition = (
-            a.telegram_user_id == telegram_user_id
-            if telegram_user_id is not None
-            else a.chat_id == chat_id
-        )
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(a).where(condition, a.status == "unreachable").values(status="active")
-            )
-            return bool(getattr(result, "rowcount", 0))
-
     async def file(self, file_id: int) -> tuple[str, bytes] | None:
         """A stored file's name and bytes (documents go by sendDocument)."""
         f = t.StoredFile

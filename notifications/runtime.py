@@ -115,10 +115,6 @@ class NotificationsRuntime:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop.wait(), seconds)
 
-    async def mark_reachable(self, *, telegram_user_id: int) -> bool:
-        """The person came back (/start or unblock): their account receives messages again."""
-        return await self.outbox.mark_reachable(telegram_user_id=telegram_user_id)
-
     async def report(self, *, job: str | None = None) -> list[ReportRow]:
         """Delivery counts per job run or event kind."""
         return await self.outbox.report(job=job)
@@ -174,8 +170,3 @@ def build_notifications_runtime(
         leader=outbox.leader_lock(),
         settings=settings,
     )
-
-
-async def mark_reachable(core: Core, *, telegram_user_id: int) -> bool:
-    """The bot calls this when a person sends /start or unblocks it: they receive again."""
-    return await Outbox(core.engine).mark_reachable(telegram_user_id=telegram_user_id)

@@ -13,6 +13,7 @@ from sqlalchemy import update
 
 from core.bootstrap import Core
 from core.clock import FakeClock
+from core.services.accounts import record_reachability
 from core.storage import tables as t
 from core.storage.database import create_session_factory
 from notifications.delivery import Backoff
@@ -128,7 +129,7 @@ async def test_a_403_marks_the_account_unreachable_until_the_person_returns(core
     assert await account_status(core, 300) == "unreachable"
     rows = {r.idempotency_key: r for r in await deliveries(core)}
     assert rows["a"].last_error == "Forbidden: bot was blocked by the user"
-    assert await outbox.mark_reachable(telegram_user_id=300)
+    assert await record_reachability(core.uow(), telegram_user_id=300, reachable=True)
     assert await account_status(core, 300) == "active"
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from core.bootstrap import Core
 from core.clock import FakeClock
+from core.services.accounts import record_reachability
 from notifications.outbox import Outbox
 from notifications.records import Completion, NewDelivery, Status
 from tests.builders import build_world
@@ -130,9 +131,9 @@ async def test_outcomes_are_written_back(core: Core) -> None:
     # A 403 stops the chat: its other queued deliveries and its account become unreachable.
     assert rows["gone"].status == rows["also-4"].status == "unreachable"
     assert await account_status(core, 4) == "unreachable"
-    assert await outbox.mark_reachable(telegram_user_id=4)
+    assert await record_reachability(core.uow(), telegram_user_id=4, reachable=True)
     assert await account_status(core, 4) == "active"
-    assert not await outbox.mark_reachable(telegram_user_id=4)
+    assert not await record_reachability(core.uow(), telegram_user_id=4, reachable=True)
 
 
 async def test_report_counts_per_job_run_and_kind(core: Core, clock: FakeClock) -> None:

@@ -14,12 +14,12 @@ from notifications.__main__ import WorkerSettings
 from notifications.cli import add_commands
 from notifications.messages import MESSAGE_KEYS, NOTIFICATIONS_LOCALES, load_catalogs
 from notifications.records import Status
-from notifications.runtime import build_notifications_runtime, mark_reachable
+from notifications.runtime import build_notifications_runtime
 from notifications.sender import RecordingSender
 from notifications.settings import NotificationsSettings
 from tests.builders import build_world, viewer
 
-from .conftest import account_status, eventually, link
+from .conftest import eventually, link
 
 FAST = NotificationsSettings(
     mark_grace_minutes=0,
@@ -57,15 +57,6 @@ async def test_a_recorded_mark_reaches_the_parent_through_the_running_engine(cor
     rows = {row.name: row for row in await runtime.report()}
     assert rows["mark.recorded"].sent == 1
     assert rows["mark.recorded"].not_connected == 1  # the pupil has no account
-
-
-async def test_mark_reachable_brings_an_unreachable_account_back(core: Core) -> None:
-    world = await build_world(core)
-    await link(core, world.a.parent_5a, 5001, status="unreachable")
-    assert await mark_reachable(core, telegram_user_id=5001)
-    assert await account_status(core, 5001) == "active"
-    assert not await mark_reachable(core, telegram_user_id=5001)
-    assert not await mark_reachable(core, telegram_user_id=404)
 
 
 async def test_console_report_command(core: Core) -> None:
