@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +22,7 @@ from aiogram.methods import (
 )
 from aiogram.methods.base import TelegramType
 from aiogram.types import (
+    BotCommandScopeChat,
     BufferedInputFile,
     CallbackQuery,
     Chat,
@@ -33,6 +35,14 @@ from aiogram.types import (
     Update,
     User,
 )
+
+from bot.app import build_dispatcher
+from bot.middlewares import TokenBuckets
+from bot.settings import AppSettings
+from core.bootstrap import Core
+from core.domain.access import Viewer
+from core.services.accounts import link_account
+from tests.builders import World
 
 TOKEN = "4242:TEST-token"
 BOT_USERNAME = "ejournal_test_bot"
@@ -229,3 +239,56 @@ def buttons(message: SendMessage) -> dict[str, str]:
     return {
         button.text: button.callback_data or "" for row in markup.inline_keyboard for button in row
     }
+
+
+# ------------------------------------------------------------------------ linked chats
+
+
+@dataclass
+class Chats:
+    """A dispatcher with a recording bot, and the world whose people are linked to users."""
+
+    world: World
+    dp: Dispatcher
+    bot: Bot
+    session: RecordingSession
+
+    def user(self, user_id: int, language_code: str | None = "lv") -> TelegramUser:
+        return TelegramUser(self.dp, self.bot, self.session, user_id, language_code=language_code)
+
+    def chat_commands(self, chat_id: int) -> list[str]:
+        """The command list last set for one chat."""
+        calls = [
+            c
+            for c in self.session.calls
+            if isinstance(c, SetMyCommands)
+            and isinstance(c.scope, BotCommandScopeChat)
+            and c.scope.chat_id == chat_id
+        ]
+        return [command.command for command in calls[-1].commands]
+
+
+async def link(core: Core, person_id: int, user_id: int, language: str = "lv") -> None:
+    """Link a Telegram user to a person, as the console operator would."""
+    await link_account(
+        core.uow(),
+        Viewer.console(),
+        person_id=person_id,
+        telegram_user_id=user_id,
+        chat_id=user_id,
+        language=language,
+    )
+
+
+async def open_chats(
+    core: Core,
+    world: World,
+    links: Sequence[tuple[int, int, str]],
+    *,
+    buckets: TokenBuckets | None = None,
+) -> Chats:
+    """Link each (person, Telegram user, language) and build the real Dispatcher."""
+    for person_id, user_id, language in links:
+        await link(core, person_id, user_id, language)
+    bot, session = recording_bot()
+    return Chats(world, build_dispatcher(core, AppSettings(), buckets=buckets), bot, session)

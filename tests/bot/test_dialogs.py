@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import date
 
 import pytest
-from aiogram import Bot, Dispatcher
 from aiogram.methods import AnswerCallbackQuery, SetMyCommands
 from aiogram.types import BotCommandScopeChat, ReplyKeyboardMarkup
 
@@ -26,46 +24,25 @@ from bot.middlewares import TokenBuckets
 from bot.settings import AppSettings
 from core.bootstrap import Core
 from core.domain.access import Viewer
-from core.services.accounts import identify, link_account
+from core.services.accounts import identify
 from core.services.marks import create_assessment, record_marks
-from tests.bot.harness import RecordingSession, TelegramUser, buttons, recording_bot
+from tests.bot.harness import Chats, TelegramUser, buttons, link, open_chats, recording_bot
 from tests.builders import World, build_world, viewer
 
 PARENT, PUPIL, TEACHER, OTHER_PARENT, STRANGER = 9001, 9002, 9003, 9004, 9999
 MARK_DAY = date(2026, 11, 20)
 
 
-@dataclass
-class Chats:
-    world: World
-    dp: Dispatcher
-    bot: Bot
-    session: RecordingSession
-
-    def user(self, user_id: int, language_code: str | None = "lv") -> TelegramUser:
-        return TelegramUser(self.dp, self.bot, self.session, user_id, language_code=language_code)
-
-
-async def link(core: Core, person_id: int, user_id: int, language: str = "lv") -> None:
-    await link_account(
-        core.uow(),
-        Viewer.console(),
-        person_id=person_id,
-        telegram_user_id=user_id,
-        chat_id=user_id,
-        language=language,
-    )
-
-
 @pytest.fixture
 async def chats(core: Core) -> Chats:
     world = await build_world(core)
-    await link(core, world.a.parent_5a, PARENT)
-    await link(core, world.a.pupil_5a, PUPIL)
-    await link(core, world.a.math_teacher, TEACHER, language="en")
-    await link(core, world.a.parent_5a_second, OTHER_PARENT)
-    bot, session = recording_bot()
-    return Chats(world, build_dispatcher(core, AppSettings()), bot, session)
+    links = (
+        (world.a.parent_5a, PARENT, "lv"),
+        (world.a.pupil_5a, PUPIL, "lv"),
+        (world.a.math_teacher, TEACHER, "en"),
+        (world.a.parent_5a_second, OTHER_PARENT, "lv"),
+    )
+    return await open_chats(core, world, links)
 
 
 async def give_marks(core: Core, world: World) -> None:

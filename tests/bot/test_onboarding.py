@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 import pytest
-from aiogram import Bot, Dispatcher
-from aiogram.methods import SetMyCommands
-from aiogram.types import BotCommandScopeChat, BufferedInputFile, ReplyKeyboardRemove
+from aiogram.types import BufferedInputFile, ReplyKeyboardRemove
 
-from bot.app import build_dispatcher
 from bot.callbacks import (
     CarersCb,
     ConnectionsCb,
@@ -21,60 +17,25 @@ from bot.callbacks import (
     PersonCb,
 )
 from bot.middlewares import TokenBuckets
-from bot.settings import AppSettings
 from core.bootstrap import Core
 from core.domain.access import Viewer
 from core.domain.invites import Purpose
 from core.services.accounts import identify, link_account
 from core.services.invites import IssuedInvite, issue_invite
 from core.storage import tables as t
-from tests.bot.harness import BOT_USERNAME, RecordingSession, TelegramUser, buttons, recording_bot
-from tests.builders import World, build_world, insert, viewer
+from tests.bot.harness import BOT_USERNAME, Chats, buttons, open_chats
+from tests.builders import build_world, insert, viewer
 from tests.slipcheck import all_text, read_slips
 
 NEWCOMER, SECOND, TEACHER, SUPERUSER, GRANDMA = 9101, 9102, 9103, 9104, 9105
 
 
-@dataclass
-class Chats:
-    world: World
-    dp: Dispatcher
-    bot: Bot
-    session: RecordingSession
-
-    def user(self, user_id: int, language_code: str | None = "lv") -> TelegramUser:
-        return TelegramUser(self.dp, self.bot, self.session, user_id, language_code=language_code)
-
-    def chat_commands(self, chat_id: int) -> list[str]:
-        calls = [
-            c
-            for c in self.session.calls
-            if isinstance(c, SetMyCommands)
-            and isinstance(c.scope, BotCommandScopeChat)
-            and c.scope.chat_id == chat_id
-        ]
-        return [command.command for command in calls[-1].commands]
-
-
 @pytest.fixture
 async def chats(core: Core) -> Chats:
     world = await build_world(core)
-    for person, user_id, language in (
-        (world.a.math_teacher, TEACHER, "lv"),
-        (world.a.superuser, SUPERUSER, "en"),
-    ):
-        await link_account(
-            core.uow(),
-            Viewer.console(),
-            person_id=person,
-            telegram_user_id=user_id,
-            chat_id=user_id,
-            language=language,
-        )
-    bot, session = recording_bot()
+    links = ((world.a.math_teacher, TEACHER, "lv"), (world.a.superuser, SUPERUSER, "en"))
     # Conversations here are longer than the anti-flood burst allows: lift it.
-    dp = build_dispatcher(core, AppSettings(), buckets=TokenBuckets(1000, 1000))
-    return Chats(world, dp, bot, session)
+    return await open_chats(core, world, links, buckets=TokenBuckets(1000, 1000))
 
 
 async def invite(core: Core, issuer: int, person: int, purpose: Purpose) -> IssuedInvite:

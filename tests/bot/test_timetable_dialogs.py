@@ -2,61 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pytest
-from aiogram import Bot, Dispatcher
 from sqlalchemy import func, select
 
-from bot.app import build_dispatcher
 from bot.callbacks import TimetableCb, TimetableImportCb
-from bot.settings import AppSettings
 from core.bootstrap import Core
-from core.domain.access import Viewer
-from core.services.accounts import link_account
 from core.storage import tables as t
 from core.storage.database import create_session_factory
-from tests.bot.harness import RecordingSession, TelegramUser, buttons, recording_bot
-from tests.builders import WEEK_TIMETABLE_CSV, World, build_timetable, build_world
+from tests.bot.harness import Chats, buttons, open_chats
+from tests.builders import WEEK_TIMETABLE_CSV, build_timetable, build_world
 
 PARENT, PUPIL, TEACHER, SUPERUSER = 9101, 9102, 9103, 9104
 SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
 NEXT_MONDAY = date(2026, 11, 30)
 
 
-@dataclass
-class Chats:
-    world: World
-    dp: Dispatcher
-    bot: Bot
-    session: RecordingSession
-
-    def user(self, user_id: int, language_code: str | None = "lv") -> TelegramUser:
-        return TelegramUser(self.dp, self.bot, self.session, user_id, language_code=language_code)
-
-
-async def link(core: Core, person_id: int, user_id: int, language: str = "lv") -> None:
-    await link_account(
-        core.uow(),
-        Viewer.console(),
-        person_id=person_id,
-        telegram_user_id=user_id,
-        chat_id=user_id,
-        language=language,
-    )
-
-
 @pytest.fixture
 async def chats(core: Core) -> Chats:
     world = await build_world(core)
-    await link(core, world.a.parent_5a, PARENT)
-    await link(core, world.a.pupil_5a, PUPIL)
-    await link(core, world.a.math_teacher, TEACHER, language="en")
-    await link(core, world.a.superuser, SUPERUSER)
-    bot, session = recording_bot()
-    return Chats(world, build_dispatcher(core, AppSettings()), bot, session)
+    links = (
+        (world.a.parent_5a, PARENT, "lv"),
+        (world.a.pupil_5a, PUPIL, "lv"),
+        (world.a.math_teacher, TEACHER, "en"),
+        (world.a.superuser, SUPERUSER, "lv"),
+    )
+    return await open_chats(core, world, links)
 
 
 async def slot_count(core: Core) -> int:
