@@ -27,7 +27,15 @@ from core.errors import DomainError, ImportRejected
 from core.i18n import LANGUAGES, Catalogs
 from core.imports.problems import format_problem
 from core.logs import configure_logging
-from core.services import connections, deactivation, invites, people, schools, timetable_import
+from core.services import (
+    connections,
+    deactivation,
+    group_lists,
+    invites,
+    people,
+    schools,
+    timetable_import,
+)
 from core.services.connections import ConnectionReport, Unconnected
 from core.storage import database
 
@@ -511,6 +519,71 @@ def _add_onboarding_commands(sub: Any) -> None:
     conn.set_defaults(handler=cmd_connections_report)
 
 
+async def cmd_groups_pending(console: Console, args: argparse.Namespace) -> int:
+    """The group pupil lists waiting for approval (rule 3.4), with the change each makes."""
+    await console.require_schema()
+    school = await schools.find_school(console.core.uow(), Viewer.console(), code=args.school)
+    views = await group_lists.pending_group_lists(console.core.uow(), Viewer.console(), school.id)
+    if not views:
+        console.say("group_list.cli.none")
+    for view in views:
+        console.say(
+            "group_list.cli.item",
+            id=view.id,
+            group=view.group.name,
+            classes=", ".join(view.group.class_names) or "-",
+            teacher=view.submitted_by or "-",
+            on=_day(view.submitted_on),
+            count=len(view.pupils),
+            added=len(view.added),
+            removed=len(view.removed),
+            kept=view.kept,
+        )
+        for sign, pupils in (("+", view.added), ("-", view.removed)):
+            for pupil in pupils:
+                console.emit(f"  {sign} {pupil.full_name} ({pupil.class_name or '-'})")
+    return 0
+
+
+async def cmd_groups_decide(console: Console, args: argparse.Namespace) -> int:
+    """Approve or reject (with a reason) a submitted group pupil list."""
+    await console.require_schema()
+    decision = await group_lists.decide_group_list(
+        console.core.uow(),
+        Viewer.console(),
+        submission_id=args.id,
+        approve=args.approve,
+        reason=getattr(args, "reason", None),
+    )
+    if decision.approved:
+        console.say(
+            "group_list.cli.approved",
+            id=args.id,
+            group=decision.submission.group.name,
+            added=decision.added,
+            removed=decision.removed,
+        )
+    else:
+        console.say("group_list.cli.rejected", id=args.id)
+    return 0
+
+
+def _add_group_list_commands(sub: Any) -> None:
+    groups = sub.add_parser("groups", help="group pupil lists (rule 3.4)").add_subparsers(
+        dest="action", required=True
+    )
+    pending = groups.add_parser("pending", help="lists waiting for approval, with the changes")
+    pending.add_argument("--school", required=True, help="school code")
+    pending.set_defaults(handler=cmd_groups_pending)
+    approve = groups.add_parser("approve", help="approve a list: the group changes from today")
+    approve.add_argument("id", type=int, help="the list's number (see groups pending)")
+    approve.set_defaults(handler=cmd_groups_decide, approve=True)
+    reject = groups.add_parser("reject", help="reject a list, with the reason")
+    reject.add_argument("id", type=int, help="the list's number (see groups pending)")
+    reject.add_argument("--reason", required=True, help="why (the teacher reads it in the bot)")
+    reject.set_defaults(handler=cmd_groups_decide, approve=False)
+
+
 def build_parser(extensions: Sequence[Extension] = ()) -> argparse.ArgumentParser:
     """The argument parser; front ends may add subcommands through ``extensions``."""
     parser = argparse.ArgumentParser(
@@ -572,6 +645,7 @@ def build_parser(extensions: Sequence[Extension] = ()) -> argparse.ArgumentParse
     seed.set_defaults(handler=cmd_seed_demo)
 
     _add_onboarding_commands(sub)
+    _add_group_list_commands(sub)
 
     stats = sub.add_parser("stats", help="entity counts")
     stats.add_argument("--json", action="store_true", help="one JSON object")

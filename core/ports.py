@@ -16,7 +16,15 @@ from core.clock import Clock
 from core.domain.access import GroupFacts, PupilFacts, Viewer
 from core.domain.calendar import BellSchedule, SchoolCalendar
 from core.domain.events import Event
+from core.domain.group_lists import (
+    GroupListRecord,
+    ListGroupInfo,
+    Membership,
+    MembershipPlan,
+    SubmissionStatus,
+)
 from core.domain.marks import MarkValue
+from core.domain.news import FileContent, NewsRow
 from core.domain.records import (
     AccountRecord,
     AssessmentRecord,
@@ -35,6 +43,13 @@ from core.domain.records import (
     SchoolRecord,
     SchoolYearRecord,
     TermRecord,
+)
+from core.domain.teacher_day import (
+    DayChange,
+    FileInfo,
+    GroupInfo,
+    PlannedSlot,
+    RecordedLesson,
 )
 from core.domain.timetable import (
     GroupShape,
@@ -327,6 +342,20 @@ class JournalRepository(Protocol):
         """Groups the pupil belongs to that the teacher teaches."""
         ...
 
+    async def group_assessments(
+        self, group_id: int, *, on: date | None, limit: int
+    ) -> Sequence[AssessmentRecord]:
+        """A group's assessments (of one day, or any), newest first, at most ``limit``."""
+        ...
+
+    async def assessment_marks(self, assessment_id: int) -> Sequence[MarkRecord]:
+        """The current marks of an assessment, one per pupil."""
+        ...
+
+    async def marked_counts(self, assessment_ids: Collection[int]) -> Mapping[int, int]:
+        """Assessment id → how many pupils have a mark or "nv" in it (absent when none)."""
+        ...
+
 
 class AccountsRepository(Protocol):
     """Telegram accounts linked to people."""
@@ -574,6 +603,504 @@ class TimetableRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class SlotRow:
+    """One stored weekly timetable row (a lesson with two teachers has two rows)."""
+
+    id: int
+    term_id: int
+    weekday: int
+    period: int
+    week: int | None
+    group_id: int
+    teacher_id: int | None
+    teacher_name: str | None
+    room: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupDetails:
+    """A teaching group with what a change or a timetable line names: subject, classes."""
+
+    id: int
+    school_id: int
+    school_year_id: int
+    name: str
+    kind: str
+    grade: int
+    subject_id: int | None
+    subject_name: str | None
+    class_ids: tuple[int, ...]
+    class_names: tuple[str, ...]
+    teacher_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRecord:
+    """A stored timetable change of one date (``slot_id`` None for an extra lesson)."""
+
+    id: int
+    school_id: int
+    on: date
+    kind: str
+    status: str
+    slot_id: int | None
+    group_id: int
+    period: int
+    teacher_id: int | None
+    room: str | None
+    new_date: date | None
+    new_period: int | None
+    note: str | None
+    created_by: int | None
+    published_at: datetime | None
+
+
+class ChangesRepository(Protocol):
+    """Daily timetable changes and the timetable rows, groups and people they name."""
+
+    async def slot_rows(
+        self,
+        *,
+        term_id: int | None = None,
+        weekdays: Collection[int] | None = None,
+        group_ids: Collection[int] | None = None,
+        teacher_id: int | None = None,
+        lessons_of: Collection[int] | None = None,
+    ) -> Sequence[SlotRow]:
+        """Timetable rows matching every filter given, by id.
+
+        ``teacher_id`` keeps the rows of groups the teacher teaches in the term; ``lessons_of``
+        keeps every row of the same lesson (term, weekday, period, week, group) as these ids.
+        """
+        ...
+
+    async def group_details(
+        self, *, group_ids: Collection[int] | None = None, school_year_id: int | None = None
+    ) -> Sequence[GroupDetails]:
+        """Teaching groups by id or of a school year, with subject, classes and teachers."""
+        ...
+
+    async def teaching_staff(self, school_id: int, school_year_id: int) -> Sequence[PersonRecord]:
+        """Active staff who teach: a teaching role, or a group of the year and any staff role."""
+        ...
+
+    async def people(self, person_ids: Collection[int]) -> Sequence[PersonRecord]:
+        """These people (active or not), by id."""
+        ...
+
+    async def members(self, group_ids: Collection[int], on: date) -> Mapping[int, frozenset[int]]:
+        """Active pupils listed in each group on a date (groups without a list are left out)."""
+        ...
+
+    async def changes(
+        self,
+        school_id: int,
+        start: date,
+        end: date,
+        *,
+        moved_in: bool = True,
+        published_only: bool = False,
+    ) -> Sequence[ChangeRecord]:
+        """Changes dated between two dates (and, with ``moved_in``, moves into them), by id."""
+        ...
+
+    async def change(self, change_id: int) -> ChangeRecord | None:
+        """A change by id."""
+        ...
+
+    async def add_change(
+        self,
+        *,
+        school_id: int,
+        on: date,
+        kind: str,
+        slot_id: int | None,
+        group_id: int,
+        period: int,
+        teacher_id: int | None,
+        room: str | None,
+        new_date: date | None,
+        new_period: int | None,
+        note: str | None,
+        created_by: int | None,
+        now: datetime,
+    ) -> int:
+        """Store a draft change; its id."""
+        ...
+
+    async def delete_changes(self, change_ids: Collection[int]) -> None:
+        """Delete changes."""
+        ...
+
+    async def publish(self, change_ids: Collection[int], now: datetime) -> None:
+        """Mark changes published at ``now``."""
+        ...
+
+
+class NewsRepository(Protocol):
+    """School news posts (timetable bulletins too) and their attachments."""
+
+    async def add_file(
+        self,
+        *,
+        school_id: int,
+        filename: str,
+        mime_type: str,
+        content: bytes,
+        created_by: int | None,
+        now: datetime,
+    ) -> int:
+        """Store an attachment's bytes (with size and SHA-256); its id."""
+        ...
+
+    async def add(
+        self,
+        *,
+        school_id: int,
+        author_id: int | None,
+        kind: str,
+        title: str,
+        body: str,
+        file_id: int | None,
+        now: datetime,
+        published_at: datetime | None,
+    ) -> int:
+        """Store a post (``published_at`` None keeps it out of the feed); its id."""
+        ...
+
+    async def posts(
+        self, school_ids: Collection[int], *, until: datetime, offset: int, limit: int
+    ) -> Sequence[NewsRow]:
+        """Posts of these schools published by ``until``, newest first."""
+        ...
+
+    async def post(self, post_id: int) -> NewsRow | None:
+        """One post (published or not)."""
+        ...
+
+    async def attachment(self, post_id: int) -> FileContent | None:
+        """The bytes of a post's attachment, if it has one."""
+        ...
+
+    async def delete(self, post_id: int) -> None:
+        """Delete a post and its attachment."""
+        ...
+
+    async def audience(self, school_id: int, on: date) -> frozenset[int]:
+        """Active people of a school with a linked Telegram account.
+
+        Staff with an active role, pupils enrolled on ``on``, and their guardians and carers.
+        """
+        ...
+
+
+class GroupListsRepository(Protocol):
+    """Teachers' pupil lists of part, combined and club groups (rule 3.4); group memberships."""
+
+    async def list_group(self, group_id: int) -> ListGroupInfo | None:
+        """A teaching group with its subject and the classes it draws from (by class name)."""
+        ...
+
+    async def teacher_list_groups(
+        self, teacher_id: int, school_year_ids: Collection[int]
+    ) -> Sequence[ListGroupInfo]:
+        """Part, combined and club groups of these school years that the person teaches."""
+        ...
+
+    async def memberships(self, group_id: int) -> Sequence[Membership]:
+        """Every stored membership row of a group (ended ones too)."""
+        ...
+
+    async def apply_plan(self, group_id: int, plan: MembershipPlan) -> None:
+        """Change a group's membership rows as the plan says."""
+        ...
+
+    async def add(
+        self,
+        *,
+        school_id: int,
+        group_id: int,
+        submitted_by: int | None,
+        pupil_ids: Sequence[int],
+        note: str | None,
+        now: datetime,
+    ) -> GroupListRecord:
+        """Store a new pending submission."""
+        ...
+
+    async def submission(self, submission_id: int) -> GroupListRecord | None:
+        """A submission by id."""
+        ...
+
+    async def pending(
+        self, *, school_id: int | None = None, group_id: int | None = None
+    ) -> Sequence[GroupListRecord]:
+        """Pending submissions of a school or of a group, oldest first."""
+        ...
+
+    async def latest(self, group_ids: Collection[int]) -> Mapping[int, GroupListRecord]:
+        """The newest submission of each of these groups that has one."""
+        ...
+
+    async def set_status(
+        self,
+        submission_ids: Collection[int],
+        status: SubmissionStatus,
+        *,
+        decided_by: int | None = None,
+        decided_at: datetime | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Record a decision (or that newer lists superseded these)."""
+        ...
+
+
+class TeacherDayRepository(Protocol):
+    """A date's slots and published changes, lesson states, lesson files (a teacher's day)."""
+
+    async def slots_on(
+        self, term_id: int, weekday: int, week: int, *, group_id: int | None = None
+    ) -> Sequence[PlannedSlot]:
+        """The term's slots of a weekday in that cycle week, one per (group, period)."""
+        ...
+
+    async def changes_between(
+        self, school_id: int, start: date, end: date, *, group_id: int | None = None
+    ) -> Sequence[DayChange]:
+        """Published changes whose date, or whose move target date, lies in ``start..end``."""
+        ...
+
+    async def groups(self, group_ids: Collection[int]) -> Mapping[int, GroupInfo]:
+        """Teaching groups by id with subject, classes (by name) and teachers."""
+        ...
+
+    async def recorded_lessons(
+        self, group_ids: Collection[int], on: date
+    ) -> Sequence[RecordedLesson]:
+        """Lesson rows of these groups on a date, with attendance codes and file counts."""
+        ...
+
+    async def marks_on(self, group_ids: Collection[int], on: date) -> Mapping[int, int]:
+        """Group id → marks recorded in the group's assessments of that date."""
+        ...
+
+    async def assigned(self, teacher_id: int, group_id: int, on: date, period: int) -> bool:
+        """Whether a published substitution or extra lesson gives this lesson to the teacher."""
+        ...
+
+    async def set_lesson_teacher(
+        self, lesson_id: int, teacher_id: int | None, *, is_substitution: bool, now: datetime
+    ) -> None:
+        """Record who taught the lesson and whether it was a substitution."""
+        ...
+
+    async def add_file(
+        self,
+        *,
+        school_id: int,
+        filename: str,
+        mime_type: str,
+        data: bytes,
+        actor_id: int | None,
+        now: datetime,
+    ) -> int:
+        """Store a file's bytes; its id."""
+        ...
+
+    async def attach_file(self, lesson_id: int, file_id: int, purpose: str) -> None:
+        """Attach a stored file to a lesson."""
+        ...
+
+    async def lesson_files(
+        self, lesson_id: int, *, purpose: str, content: bool = False
+    ) -> Sequence[FileInfo]:
+        """Files attached to a lesson for a purpose, oldest first (bytes only if asked)."""
+        ...
+
+    async def teaching_staff(self, school_id: int) -> Sequence[PersonRecord]:
+        """Active people holding an active teaching role in a school."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AbsenceNoteRecord:
+    """An absence note as stored; the attachment's bytes stay apart (``NoteFile``)."""
+
+    id: int
+    school_id: int
+    pupil_id: int
+    starts_on: date
+    ends_on: date
+    reason: str
+    reason_text: str | None
+    file_id: int | None
+    channel: str
+    submitted_by: int | None
+    submitted_at: datetime
+    status: str
+    decided_by: int | None
+    decided_at: datetime | None
+    decision_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NoteFile:
+    """A note's attachment with its bytes."""
+
+    id: int
+    filename: str
+    mime_type: str
+    size: int
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class AbsenceEntry:
+    """An attendance row with what justifying it needs: lesson, subject, note and decision."""
+
+    attendance_id: int
+    school_id: int
+    pupil_id: int
+    lesson_id: int
+    on_date: date
+    period: int
+    subject_name: str
+    code: str
+    justification: str
+    note_id: int | None
+    note_status: str | None
+    reason: str | None
+
+
+class AbsenceNotesRepository(Protocol):
+    """Absence notes (rule 3.6), their attachments, and the attendance rows they cover."""
+
+    async def add_file(
+        self,
+        *,
+        school_id: int,
+        filename: str,
+        mime_type: str,
+        content: bytes,
+        created_by: int | None,
+        now: datetime,
+    ) -> int:
+        """Store an attachment's bytes (with size and SHA-256); its id."""
+        ...
+
+    async def file(self, file_id: int) -> NoteFile | None:
+        """A stored file with its bytes."""
+        ...
+
+    async def add(
+        self,
+        *,
+        school_id: int,
+        pupil_id: int,
+        starts_on: date,
+        ends_on: date,
+        reason: str,
+        reason_text: str | None,
+        file_id: int | None,
+        channel: str,
+        submitted_by: int | None,
+        now: datetime,
+    ) -> AbsenceNoteRecord:
+        """Store a submitted note."""
+        ...
+
+    async def note(self, note_id: int, *, lock: bool = False) -> AbsenceNoteRecord | None:
+        """A note by id; ``lock`` holds its row until the transaction ends."""
+        ...
+
+    async def pupil_notes(self, pupil_id: int, limit: int) -> Sequence[AbsenceNoteRecord]:
+        """A pupil's latest notes, newest first."""
+        ...
+
+    async def overlapping(
+        self,
+        pupil_id: int,
+        starts_on: date,
+        ends_on: date,
+        statuses: Collection[str],
+        *,
+        exclude: int | None = None,
+    ) -> Sequence[AbsenceNoteRecord]:
+        """The pupil's notes in these statuses sharing a day with the range."""
+        ...
+
+    async def covering(self, pupil_id: int, on: date) -> AbsenceNoteRecord | None:
+        """The accepted (else submitted) note covering the pupil's day."""
+        ...
+
+    async def submitted(self, pupil_ids: Collection[int]) -> Sequence[AbsenceNoteRecord]:
+        """Notes of these pupils waiting for a decision, oldest first."""
+        ...
+
+    async def decide(
+        self,
+        note_id: int,
+        *,
+        status: str,
+        decided_by: int | None,
+        reason: str | None,
+        now: datetime,
+    ) -> AbsenceNoteRecord:
+        """Record the decision on a note; the note as it is now."""
+        ...
+
+    async def delete(self, note_id: int) -> None:
+        """Delete a note and its attachment; the absences it covered lose the link."""
+        ...
+
+    async def pupil_class(self, pupil_id: int, on: date) -> ClassRecord | None:
+        """The pupil's class on a day, else the class of their latest enrolment."""
+        ...
+
+    async def absence(self, attendance_id: int) -> AbsenceEntry | None:
+        """One attendance row."""
+        ...
+
+    async def absences(
+        self, pupil_ids: Collection[int], start: date, end: date
+    ) -> Sequence[AbsenceEntry]:
+        """Every attendance row of these pupils in a date range, oldest first."""
+        ...
+
+    async def note_absences(self, note_ids: Collection[int]) -> Sequence[AbsenceEntry]:
+        """The attendance rows linked to these notes, oldest first."""
+        ...
+
+    async def undecided(
+        self, pupil_ids: Collection[int], codes: Collection[str], since: date
+    ) -> Sequence[AbsenceEntry]:
+        """Pending absences (these codes) of these pupils with no note, oldest first."""
+        ...
+
+    async def link(
+        self,
+        attendance_ids: Collection[int],
+        *,
+        note_id: int | None,
+        justification: str,
+        now: datetime,
+    ) -> None:
+        """Tie attendance rows to a note (or none) with a justification."""
+        ...
+
+    async def justify(
+        self,
+        attendance_ids: Collection[int],
+        *,
+        justification: str,
+        reason: str | None,
+        now: datetime,
+    ) -> None:
+        """Set the justification (and its reason) of absences without a note."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction with everything a service needs in it."""
 
@@ -586,6 +1113,11 @@ class UnitOfWork(Protocol):
     roster: RosterRepository
     seed: SeedWriter
     timetable: TimetableRepository
+    news: NewsRepository
+    changes: ChangesRepository
+    group_lists: GroupListsRepository
+    teacher_day: TeacherDayRepository
+    absence_notes: AbsenceNotesRepository
 
     async def __aenter__(self) -> Self:
         """Begin the transaction."""

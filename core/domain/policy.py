@@ -52,7 +52,8 @@ class SchoolPolicy:
 
     ``unjustified_threshold``: unexcused lessons per semester the school tolerates before it must
     tell the municipality (more than this many triggers). ``note_max_days`` and
-    ``note_max_days_ahead`` limit absence notes (``validate_note_range``). ``nv_replace_days``
+    ``note_max_days_ahead`` limit absence notes (``validate_note_range``), and a note may start
+    at most ``note_max_days_back`` days before today. ``nv_replace_days``
     is the calendar-day deadline for replacing an "nv". ``semester_marks_grades`` lists the
     grades that get semester marks (none by default: basic education only needs year marks).
     ``invite_days`` is how many days an invitation to connect to the bot stays valid.
@@ -70,6 +71,7 @@ class SchoolPolicy:
     nv_replace_days: int = 14
     note_max_days_ahead: int = 30
     invite_days: int = DEFAULT_INVITE_DAYS
+    note_max_days_back: int = 14
 
     def scale_for(self, grade: int, subject: str | None) -> MarkScale:
         """The scale for a subject's marks in ``grade``.
@@ -110,7 +112,7 @@ class SchoolPolicy:
                 ``policy.subjects_empty``, ``policy.counted_kinds_empty`` or
                 ``policy.threshold_invalid`` / ``policy.note_max_days_invalid`` /
                 ``policy.note_days_ahead_invalid`` / ``policy.nv_replace_days_invalid`` /
-                ``policy.invite_days_invalid`` (``value``).
+                ``policy.invite_days_invalid`` / ``policy.note_days_back_invalid`` (``value``).
         """
         validate_absence_codes(self.absence_codes)
         known = {c.code for c in self.absence_codes}
@@ -139,6 +141,8 @@ class SchoolPolicy:
             raise InvalidInput("policy.note_max_days_invalid", value=self.note_max_days)
         if self.note_max_days_ahead < 0:
             raise InvalidInput("policy.note_days_ahead_invalid", value=self.note_max_days_ahead)
+        if self.note_max_days_back < 0:
+            raise InvalidInput("policy.note_days_back_invalid", value=self.note_max_days_back)
         if self.nv_replace_days < 0:
             raise InvalidInput("policy.nv_replace_days_invalid", value=self.nv_replace_days)
         if not 1 <= self.invite_days <= MAX_INVITE_DAYS:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 from core.domain.access import (
+    TEACHING_ROLES,
     GroupFacts,
     PupilFacts,
     ReadScope,
@@ -46,6 +50,45 @@ async def writable_group(uow: UnitOfWork, viewer: Viewer, group_id: int) -> Grou
             raise NotAllowed("group.not_your_group")
         raise NotFound("group.not_found")
     return group
+
+
+@dataclass(frozen=True, slots=True)
+class LessonAccess:
+    """Why the viewer may fill in one lesson: they teach the group, or they substitute.
+
+    ``substitute`` is True for a teacher to whom a published substitution or extra lesson of
+    that group, date and period is assigned: they may write that lesson and nothing else.
+    """
+
+    group: GroupRecord
+    substitute: bool
+
+
+async def writable_lesson(
+    uow: UnitOfWork, viewer: Viewer, group_id: int, on: date, period: int
+) -> LessonAccess:
+    """The group's lesson if the viewer teaches the group or substitutes in that lesson.
+
+    Raises:
+        NotAllowed: ``group.not_your_group`` when the viewer may read the group but not write.
+        NotFound: ``group.not_found`` for anyone else.
+    """
+    facts = await uow.directory.group_facts(group_id)
+    group = await uow.directory.group(group_id)
+    if facts is None or group is None:
+        raise NotFound("group.not_found")
+    if may_write_group(viewer, facts):
+        return LessonAccess(group, substitute=False)
+    if (
+        viewer.active
+        and viewer.person_id is not None
+        and viewer.roles_in(facts.school_id) & TEACHING_ROLES
+        and await uow.teacher_day.assigned(viewer.person_id, group_id, on, period)
+    ):
+        return LessonAccess(group, substitute=True)
+    if may_read_group(viewer, facts):
+        raise NotAllowed("group.not_your_group")
+    raise NotFound("group.not_found")
 
 
 async def readable_group(uow: UnitOfWork, viewer: Viewer, group_id: int) -> GroupFacts:

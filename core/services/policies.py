@@ -48,6 +48,7 @@ class PolicySettings(_Model):
     unjustified_threshold: int | None = None
     note_max_days: int | None = None
     note_max_days_ahead: int | None = None
+    note_max_days_back: int | None = None
     pupils_may_submit_notes: bool | None = None
     semester_marks_grades: list[int] | None = None
     nv_replace_days: int | None = None
@@ -94,6 +95,7 @@ def policy_from_settings(raw: Mapping[str, Any]) -> SchoolPolicy:
         "unjustified_threshold",
         "note_max_days",
         "note_max_days_ahead",
+        "note_max_days_back",
         "pupils_may_submit_notes",
         "nv_replace_days",
         "invite_days",

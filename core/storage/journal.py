@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.marks import MarkValue
@@ -395,3 +395,33 @@ class SqlJournal:
             .distinct()
         )
         return list(rows)
+
+    async def group_assessments(
+        self, group_id: int, *, on: date | None, limit: int
+    ) -> Sequence[AssessmentRecord]:
+        """A group's assessments (of one day, or any), newest first."""
+        stmt = select(t.Assessment).where(t.Assessment.group_id == group_id)
+        if on is not None:
+            stmt = stmt.where(t.Assessment.on_date == on)
+        rows = await self._s.scalars(
+            stmt.order_by(t.Assessment.on_date.desc(), t.Assessment.id.desc()).limit(limit)
+        )
+        return [assessment_record(row) for row in rows]
+
+    async def assessment_marks(self, assessment_id: int) -> Sequence[MarkRecord]:
+        """The current marks of an assessment."""
+        rows = await self._s.scalars(
+            select(t.Mark).where(t.Mark.assessment_id == assessment_id).order_by(t.Mark.id)
+        )
+        return [mark_record(row) for row in rows]
+
+    async def marked_counts(self, assessment_ids: Collection[int]) -> Mapping[int, int]:
+        """Assessment id → pupils with a mark or "nv" in it."""
+        if not assessment_ids:
+            return {}
+        rows = await self._s.execute(
+            select(t.Mark.assessment_id, func.count())
+            .where(t.Mark.assessment_id.in_(assessment_ids))
+            .group_by(t.Mark.assessment_id)
+        )
+        return {assessment_id: int(count) for assessment_id, count in rows.all()}

@@ -322,6 +322,28 @@ class GroupMember(Base):
     ends_on: Mapped[date | None]
 
 
+class GroupListSubmission(Base):
+    """A teacher's pupil list for a part, combined or club group (rule 3.4) and its decision."""
+
+    __tablename__ = "group_list_submissions"
+    __table_args__ = (
+        Index("ix_group_list_submissions_school_status", "school_id", "status"),
+        Index("ix_group_list_submissions_group", "group_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = _fk("schools.id", ondelete="CASCADE")
+    group_id: Mapped[int] = _fk("teaching_groups.id", ondelete="CASCADE")
+    submitted_by: Mapped[int | None] = _fk("persons.id", nullable=True, ondelete="SET NULL")
+    pupil_ids: Mapped[list[int]] = mapped_column(Json)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # domain.group_lists
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    decided_by: Mapped[int | None] = _fk("persons.id", nullable=True, ondelete="SET NULL")
+    decided_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
 # ---------------------------------------------------------------------------------- timetable
 
 

@@ -14,22 +14,32 @@ from core.domain.access import Role, Viewer
 from core.domain.events import Event
 from core.domain.records import AuditRecord
 from core.ports import (
+    AbsenceNotesRepository,
     AccountsRepository,
+    ChangesRepository,
     DirectoryRepository,
+    GroupListsRepository,
     InvitesRepository,
     JournalRepository,
+    NewsRepository,
     PeopleRepository,
     RosterRepository,
     SeedWriter,
+    TeacherDayRepository,
     TimetableRepository,
 )
 from core.storage import tables as t
+from core.storage.absence_notes import SqlAbsenceNotes
 from core.storage.accounts import SqlAccounts
+from core.storage.changes import SqlChanges
 from core.storage.directory import SqlDirectory
+from core.storage.group_lists import SqlGroupLists
 from core.storage.invites import SqlInvites
 from core.storage.journal import SqlJournal
+from core.storage.news import SqlNews
 from core.storage.people import SqlPeople
 from core.storage.roster import SqlRoster
+from core.storage.teacher_day import SqlTeacherDay
 from core.storage.timetable import SqlTimetable
 
 # Dependency order for bulk seeding: parents before children.
@@ -102,6 +112,11 @@ class SqlUnitOfWork:
     roster: RosterRepository
     seed: SeedWriter
     timetable: TimetableRepository
+    news: NewsRepository
+    changes: ChangesRepository
+    group_lists: GroupListsRepository
+    teacher_day: TeacherDayRepository
+    absence_notes: AbsenceNotesRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self._sessions = sessions
@@ -130,6 +145,11 @@ class SqlUnitOfWork:
         self.roster = SqlRoster(self._session)
         self.seed = SqlSeedWriter(self._session, self.clock)
         self.timetable = SqlTimetable(self._session)
+        self.news = SqlNews(self._session)
+        self.changes = SqlChanges(self._session)
+        self.group_lists = SqlGroupLists(self._session)
+        self.teacher_day = SqlTeacherDay(self._session)
+        self.absence_notes = SqlAbsenceNotes(self._session)
         return self
 
     async def __aexit__(

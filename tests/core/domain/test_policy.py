@@ -116,6 +116,7 @@ def test_policy_summarize_uses_its_codes() -> None:
         ({"unjustified_threshold": -1}, "policy.threshold_invalid"),
         ({"note_max_days": 0}, "policy.note_max_days_invalid"),
         ({"note_max_days_ahead": -1}, "policy.note_days_ahead_invalid"),
+        ({"note_max_days_back": -1}, "policy.note_days_back_invalid"),
         ({"nv_replace_days": -1}, "policy.nv_replace_days_invalid"),
         ({"absence_codes": ()}, "attendance.codes_invalid"),
         (
