@@ -6,14 +6,18 @@ Each batch's deliveries and the new cursor are one transaction; it never sends.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from core.clock import Clock
 from core.domain.events import AbsenceRecorded, MarkRecorded
+from core.errors import DomainError
 from core.i18n import Catalogs
 from notifications.messages import OutboundMessage, absence_text, mark_text
+from notifications.news import PUBLISHED as NEWS_PUBLISHED
+from notifications.news import NewsNotices
 from notifications.outbox import FANOUT_CURSOR, Outbox, OutboxTx
 from notifications.policy import Cause, Decision, Rules, Topic, decide
 from notifications.records import REWRITABLE, NewDelivery, StoredEvent
@@ -22,6 +26,9 @@ log = logging.getLogger("ejournal.notifications.fanout")
 
 # A jump in ids this large is not a transaction in flight: do not wait for it.
 _MAX_TRACKED_GAP = 10_000
+
+# Turns one event of a kind into deliveries, inside the batch's transaction.
+Handler = Callable[[OutboxTx, StoredEvent, datetime], Awaitable[Sequence[NewDelivery]]]
 
 
 @dataclass
@@ -45,6 +52,8 @@ class FanOut:
         batch: Events per transaction.
         gap_timeout_s: How long a missing event id is waited for.
         default_language: Language for people without an account.
+        handlers: More event kinds and what they become (the timetable push's
+            ``timetable.published``); ``news.published`` is always handled.
     """
 
     def __init__(
@@ -57,6 +66,7 @@ class FanOut:
         batch: int = 500,
         gap_timeout_s: float = 120.0,
         default_language: str = "lv",
+        handlers: Mapping[str, Handler] | None = None,
     ) -> None:
         self.outbox = outbox
         self.catalogs = catalogs
@@ -66,6 +76,10 @@ class FanOut:
         self.gap_timeout_s = gap_timeout_s
         self.default_language = default_language
         self._progress: _Progress | None = None
+        self.handlers: dict[str, Handler] = {
+            NEWS_PUBLISHED: NewsNotices(catalogs, rules).on_published,
+            **(handlers or {}),
+        }
 
     async def run_once(self) -> int:
         """Handle one batch of events; returns how many events were looked at."""
@@ -114,7 +128,9 @@ class FanOut:
                 await self._mark(tx, event, now)
             elif event.kind == AbsenceRecorded.kind:
                 await self._absence(tx, event, now)
-        except (KeyError, TypeError, ValueError):
+            elif (handler := self.handlers.get(event.kind)) is not None:
+                await tx.enqueue(await handler(tx, event, now), now)
+        except (KeyError, TypeError, ValueError, DomainError):
             log.exception("event %s (%s) has an unexpected payload; skipped", event.id, event.kind)
 
     async def _mark(self, tx: OutboxTx, event: StoredEvent, now: datetime) -> None:

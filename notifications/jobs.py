@@ -73,16 +73,18 @@ def plan_deadline(
     ready_at: datetime,
     margin_fraction: float = 0.2,
     min_margin_s: float = 300.0,
+    eager: bool = False,
 ) -> DeadlinePlan:
     """The latest start that still delivers ``recipients`` messages by ``deliver_by``.
 
     Pure arithmetic: ``recipients / rate`` seconds of sending plus a margin of
-    ``max(min_margin_s, margin_fraction × duration)``.
+    ``max(min_margin_s, margin_fraction × duration)``. An ``eager`` job starts as soon as its
+    data is ready (``ready_at``) instead; the plan still tells whether it can finish in time.
     """
     duration = math.ceil(recipients / rate) if recipients else 0.0
     margin = max(min_margin_s, duration * margin_fraction) if recipients else 0.0
     latest = deliver_by - timedelta(seconds=duration + margin)
-    start = max(latest, ready_at)
+    start = ready_at if eager else max(latest, ready_at)
     return DeadlinePlan(
         recipients=recipients,
         rate=rate,
@@ -105,6 +107,7 @@ class DeadlineJob:
     At ``ready_at`` (local time) the scheduler asks ``count`` how many recipients there are,
     plans the start with :func:`plan_deadline`, and runs ``batches`` at that start. Each batch
     is enqueued in its own transaction; the keys make a rerun after a crash harmless.
+    ``eager`` jobs start at ``ready_at`` (their content is fixed then: waiting gains nothing).
     """
 
     name: str
@@ -112,6 +115,7 @@ class DeadlineJob:
     deliver_by: time
     count: Callable[[str], Awaitable[int]]
     batches: Batches
+    eager: bool = False
 
 
 async def enqueue_run(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import Literal
 
@@ -21,6 +21,17 @@ from core.services.policies import policy_from_settings
 from notifications.records import AbsenceFacts, MarkFacts
 
 NOTIFICATIONS_LOCALES = Path(__file__).with_name("locales")
+
+# "pirmdien, 30.11.2026": a date with its weekday, Monday first (``date.weekday()``).
+DAY_KEYS = (
+    "notify.day.mon",
+    "notify.day.tue",
+    "notify.day.wed",
+    "notify.day.thu",
+    "notify.day.fri",
+    "notify.day.sat",
+    "notify.day.sun",
+)
 
 # Every catalog key this package uses (a test checks each has text in lv, en and ru).
 MESSAGE_KEYS = (
@@ -43,6 +54,16 @@ MESSAGE_KEYS = (
     "report.col.digest",
     "report.col.first_sent",
     "report.col.last_sent",
+    "report.col.finished",
+    *DAY_KEYS,
+    "notify.timetable.guardian",
+    "notify.timetable.own",
+    "notify.timetable.update.guardian",
+    "notify.timetable.update.own",
+    "notify.timetable.footer",
+    "notify.timetable.reminder",
+    "notify.news",
+    "notify.news.more",
 )
 
 
@@ -131,3 +152,71 @@ def digest_text(catalogs: Catalogs, lang: str, on: date, lines: Sequence[str]) -
     """One message holding the day's items, one per line, under a header."""
     header = catalogs.text("notify.digest.header", lang, date=format_date(on))
     return "\n".join([header, "", *lines])
+
+
+def day_label(catalogs: Catalogs, lang: str, on: date) -> str:
+    """The date with its weekday, as a sentence uses it: 'pirmdien, 30.11.2026'."""
+    return catalogs.text(DAY_KEYS[on.weekday()], lang, date=format_date(on))
+
+
+def timetable_text(
+    catalogs: Catalogs,
+    lang: str,
+    *,
+    on: date,
+    lines: Sequence[str],
+    pupil: str | None,
+    update: bool,
+) -> str:
+    """One person's timetable changes of a day, one change per line (lines already escaped).
+
+    ``pupil`` names the child in a guardian's message; ``update`` marks changes published after
+    the day's push.
+    """
+    key = "notify.timetable.update" if update else "notify.timetable"
+    who = "own" if pupil is None else "guardian"
+    header = catalogs.text(
+        f"{key}.{who}", lang, pupil=_e(pupil or ""), day=day_label(catalogs, lang, on)
+    )
+    body = [f"• {line}" for line in lines]
+    return "\n".join([header, *body, "", catalogs.text("notify.timetable.footer", lang)])
+
+
+def reminder_text(catalogs: Catalogs, lang: str, *, school: str, on: date, deadline: time) -> str:
+    """The superuser's reminder: nothing is published for the day yet, and the deadline."""
+    return catalogs.text(
+        "notify.timetable.reminder",
+        lang,
+        school=_e(school),
+        day=day_label(catalogs, lang, on),
+        deadline=deadline.strftime("%H:%M"),
+    )
+
+
+NEWS_EXCERPT_LINES = 3
+NEWS_EXCERPT_CHARS = 300
+
+
+def news_excerpt(body: str) -> str:
+    """The first lines of a post (at most 3 lines and 300 characters; '…' when cut)."""
+    lines = [line.strip() for line in body.splitlines() if line.strip()]
+    kept = lines[:NEWS_EXCERPT_LINES]
+    text = "\n".join(kept)
+    cut = len(kept) < len(lines)
+    if len(text) > NEWS_EXCERPT_CHARS:
+        text = text[:NEWS_EXCERPT_CHARS].rstrip()
+        space = text.rfind(" ")
+        if space > NEWS_EXCERPT_CHARS // 2:
+            text = text[:space]
+        cut = True
+    return text + "…" if cut else text
+
+
+def news_text(catalogs: Catalogs, lang: str, *, title: str, body: str) -> str:
+    """'School news: <title>', the post's first lines and where to read the rest (/news)."""
+    parts = [catalogs.text("notify.news", lang, title=_e(title))]
+    excerpt = news_excerpt(body)
+    if excerpt:
+        parts.append(_e(excerpt))
+    parts += ["", catalogs.text("notify.news.more", lang)]
+    return "\n".join(parts)

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from core.domain.calendar import DayOff, SchoolCalendar, Term
 from core.storage import tables as t
 from notifications.records import (
     REWRITABLE,
@@ -26,8 +27,10 @@ from notifications.records import (
     JobRun,
     MarkFacts,
     NewDelivery,
+    NewsFacts,
     Recipient,
     ReportRow,
+    SchoolFacts,
     Status,
     StoredDelivery,
     StoredEvent,
@@ -224,6 +227,10 @@ class OutboxTx:
         )
         return found, me
 
+    async def accounts(self, person_ids: Sequence[int]) -> dict[int, Account]:
+        """Each person's best account (active before unreachable before unlinked, newest first)."""
+        return await self._accounts(person_ids)
+
     async def _accounts(self, person_ids: Sequence[int]) -> dict[int, Account]:
         if not person_ids:
             return {}
@@ -357,6 +364,162 @@ class OutboxTx:
             period=int(row.period),
             code=row.code,
             policy=dict(row.policy or {}),
+        )
+
+    # ------------------------------------------------------------------ schools and news
+
+    async def schools(self) -> list[SchoolFacts]:
+        """Every school, by id."""
+        s = t.School
+        rows = await self.conn.execute(select(s.id, s.name, s.time_zone, s.locale).order_by(s.id))
+        return [SchoolFacts(int(r.id), r.name, r.time_zone, r.locale) for r in rows]
+
+    async def school(self, school_id: int) -> SchoolFacts | None:
+        """One school."""
+        s = t.School
+        row = (
+            await self.conn.execute(
+                select(s.id, s.name, s.time_zone, s.locale).where(s.id == school_id)
+            )
+        ).one_or_none()
+        return (
+            None if row is None else SchoolFacts(int(row.id), row.name, row.time_zone, row.locale)
+        )
+
+    async def calendar(self, school_id: int, on: date) -> SchoolCalendar | None:
+        """The calendar of the school's year that contains ``on`` (None outside every year)."""
+        y = t.SchoolYear
+        year = (
+            await self.conn.execute(
+                select(
+                    y.id, y.starts_on, y.ends_on, y.school_weekdays, y.cycle_weeks, y.end_by_grade
+                )
+                .where(y.school_id == school_id, y.starts_on <= on, y.ends_on >= on)
+                .order_by(y.starts_on.desc())
+                .limit(1)
+            )
+        ).one_or_none()
+        if year is None:
+            return None
+        terms = await self.conn.execute(
+            select(t.Term.number, t.Term.starts_on, t.Term.ends_on)
+            .where(t.Term.school_year_id == year.id)
+            .order_by(t.Term.number)
+        )
+        days_off = await self.conn.execute(
+            select(t.DayOff.starts_on, t.DayOff.ends_on, t.DayOff.name, t.DayOff.grades)
+            .where(t.DayOff.school_year_id == year.id)
+            .order_by(t.DayOff.id)
+        )
+        return SchoolCalendar(
+            starts_on=year.starts_on,
+            ends_on=year.ends_on,
+            terms=tuple(Term(int(r.number), r.starts_on, r.ends_on) for r in terms),
+            days_off=tuple(
+                DayOff(
+                    r.starts_on,
+                    r.ends_on,
+                    r.name,
+                    frozenset(int(g) for g in r.grades.split(",") if g.strip())
+                    if r.grades
+                    else None,
+                )
+                for r in days_off
+            ),
+            school_weekdays=frozenset(
+                int(day) for day in str(year.school_weekdays).split(",") if day.strip()
+            ),
+            cycle_weeks=int(year.cycle_weeks),
+            end_by_grade=tuple(
+                sorted(
+                    (int(g), date.fromisoformat(str(d)))
+                    for g, d in (year.end_by_grade or {}).items()
+                )
+            ),
+        )
+
+    async def published_changes(self, school_id: int, on: date) -> int:
+        """How many timetable changes of a school's date are published."""
+        c = t.TimetableChange
+        value = (
+            await self.conn.execute(
+                select(func.count()).where(
+                    c.school_id == school_id, c.on_date == on, c.status == "published"
+                )
+            )
+        ).scalar_one()
+        return int(value or 0)
+
+    async def staff_with_role(self, school_id: int, role: str) -> list[int]:
+        """Active people holding an active staff role in a school, by id."""
+        r, p = t.StaffRole, t.Person
+        rows = await self.conn.execute(
+            select(r.person_id)
+            .join(p, p.id == r.person_id)
+            .where(r.school_id == school_id, r.role == role, r.is_active.is_(True))
+            .where(p.is_active.is_(True))
+            .distinct()
+            .order_by(r.person_id)
+        )
+        return [int(person) for person in rows.scalars()]
+
+    async def school_people(self, school_id: int, on: date) -> list[int]:
+        """Everyone of a school on a date: active staff, enrolled pupils and their guardians.
+
+        Only active people, each once, by id.
+        """
+        r, e, g, p = t.StaffRole, t.Enrolment, t.Guardianship, t.Person
+        enrolled = (
+            select(e.pupil_id)
+            .where(e.school_id == school_id, e.starts_on <= on)
+            .where(or_(e.ends_on.is_(None), e.ends_on >= on))
+        )
+        staff = select(r.person_id.label("person_id")).where(
+            r.school_id == school_id, r.is_active.is_(True)
+        )
+        pupils = enrolled.with_only_columns(e.pupil_id.label("person_id"))
+        guardians = select(g.guardian_id.label("person_id")).where(
+            g.pupil_id.in_(enrolled.scalar_subquery())
+        )
+        people = staff.union(pupils, guardians).subquery()
+        rows = await self.conn.execute(
+            select(people.c.person_id)
+            .join(p, p.id == people.c.person_id)
+            .where(p.is_active.is_(True))
+            .order_by(people.c.person_id)
+        )
+        return [int(person) for person in rows.scalars()]
+
+    async def given_names(self, person_ids: Sequence[int]) -> dict[int, str]:
+        """People's given names (what a guardian's message calls the child)."""
+        if not person_ids:
+            return {}
+        p = t.Person
+        rows = await self.conn.execute(
+            select(p.id, p.given_name).where(p.id.in_(sorted(set(person_ids))))
+        )
+        return {int(row.id): row.given_name for row in rows}
+
+    async def news_post(self, post_id: int) -> NewsFacts | None:
+        """A School news post."""
+        n = t.NewsPost
+        row = (
+            await self.conn.execute(
+                select(
+                    n.id, n.school_id, n.author_id, n.kind, n.title, n.body, n.published_at
+                ).where(n.id == post_id)
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        return NewsFacts(
+            post_id=int(row.id),
+            school_id=int(row.school_id),
+            author_id=None if row.author_id is None else int(row.author_id),
+            kind=row.kind,
+            title=row.title,
+            body=row.body,
+            published=row.published_at is not None,
         )
 
     # ------------------------------------------------------------------ writing deliveries
@@ -684,7 +847,16 @@ class Outbox:
             query = query.where(D.created_at >= utc(since))
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return _report_rows(rows)
+            names = sorted({str(row.name) for row in rows})
+            finished = {
+                str(row.name).removeprefix("done:"): utc(row.updated_at)
+                for row in await conn.execute(
+                    select(t.Cursor.name, t.Cursor.updated_at).where(
+                        t.Cursor.name.in_([f"done:{name}" for name in names])
+                    )
+                )
+            }
+        return _report_rows(rows, finished)
 
     async def job_run(self, name: str, period: str) -> JobRun | None:
         """A job run's bookkeeping."""
@@ -753,7 +925,7 @@ class Outbox:
         return int(value or 0)
 
 
-def _report_rows(rows: Sequence[Any]) -> list[ReportRow]:
+def _report_rows(rows: Sequence[Any], finished: Mapping[str, datetime]) -> list[ReportRow]:
     by_name: dict[str, dict[str, Any]] = {}
     for row in rows:
         status = Status(row.status)
@@ -764,6 +936,8 @@ def _report_rows(rows: Sequence[Any]) -> list[ReportRow]:
         if status is Status.SENT:
             entry["first_sent_at"] = _maybe_utc(row.first)
             entry["last_sent_at"] = _maybe_utc(row.last)
+    for name, entry in by_name.items():
+        entry["finished_at"] = finished.get(name)
     return [ReportRow(**entry) for _, entry in sorted(by_name.items())]
 
 

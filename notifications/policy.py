@@ -221,3 +221,19 @@ def decide(
             )
         )
     return decisions
+
+
+def direct(
+    account: Account | None, rules: Rules, *, zone: ZoneInfo, now: datetime
+) -> tuple[Status, datetime]:
+    """Status and release time of a message everyone concerned gets (no preference applies).
+
+    The timetable push, its reminder and school news: no account → ``not_connected``, an
+    unreachable account → ``unreachable`` (both recorded, never sent); otherwise queued now, or
+    when the person's quiet hours end. Never held for a digest: these are time-critical.
+    """
+    if account is None or account.status == "unlinked":
+        return Status.NOT_CONNECTED, now
+    if account.status == "unreachable":
+        return Status.UNREACHABLE, now
+    return Status.QUEUED, quiet_until(now, zone, *quiet_window(account, rules)) or now

@@ -142,6 +142,7 @@ class ReportRow:
     digest: int = 0
     first_sent_at: datetime | None = None
     last_sent_at: datetime | None = None
+    finished_at: datetime | None = None  # a job run's last delivery went out (``finish_runs``)
 
     @property
     def total(self) -> int:
@@ -187,3 +188,26 @@ class AbsenceFacts:
     period: int
     code: str
     policy: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolFacts:
+    """What a school-wide message needs of a school: its name, zone and default language."""
+
+    school_id: int
+    name: str
+    time_zone: str
+    locale: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewsFacts:
+    """A published School news post, as its notification may show it."""
+
+    post_id: int
+    school_id: int
+    author_id: int | None
+    kind: str
+    title: str
+    body: str
+    published: bool

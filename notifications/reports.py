@@ -24,6 +24,7 @@ COLUMNS = (
     "digest",
     "first_sent",
     "last_sent",
+    "finished",
 )
 
 
@@ -63,6 +64,7 @@ def report_lines(
             str(row.digest),
             _when(row.first_sent_at, core),
             _when(row.last_sent_at, core),
+            _when(row.finished_at, core),
         ]
         lines.append("\t".join(cells))
     return lines

@@ -24,6 +24,8 @@ from notifications.records import ReportRow
 from notifications.scheduler import DailyJob, JobScheduler
 from notifications.sender import Sender
 from notifications.settings import NotificationsSettings
+from notifications.timetable import PUBLISHED as TIMETABLE_PUBLISHED
+from notifications.timetable import REMINDER, TimetablePush, changes_from
 
 log = logging.getLogger("ejournal.notifications")
 
@@ -128,21 +130,37 @@ def build_notifications_runtime(
     clock: Clock | None = None,
     ticker: Ticker | None = None,
     rng: random.Random | None = None,
-    deadline_jobs: Sequence[DeadlineJob] = (),
+    deadline_jobs: Sequence[DeadlineJob] | None = None,
 ) -> NotificationsRuntime:
-    """Wire the engine of one process on ``core``'s database, sending through ``bot_sender``."""
+    """Wire the engine of one process on ``core``'s database, sending through ``bot_sender``.
+
+    ``deadline_jobs`` defaults to the timetable push (read through ``core.uow()``); the daily
+    jobs are the digest and the timetable reminder.
+    """
     clock = clock or core.clock
     zone = ZoneInfo(core.settings.school.time_zone)
     outbox = Outbox(core.engine)
     catalogs = load_catalogs()
+    rules = Rules.from_settings(settings)
+    timetable = TimetablePush(
+        outbox,
+        catalogs,
+        changes_from(core.uow),
+        rules,
+        clock,
+        zone=zone,
+        push_time=settings.timetable_push_time,
+        deadline=settings.timetable_deadline,
+    )
     fanout = FanOut(
         outbox,
         catalogs,
-        Rules.from_settings(settings),
+        rules,
         clock,
         batch=settings.fanout_batch,
         gap_timeout_s=settings.gap_timeout_s,
         default_language=core.settings.school.locale,
+        handlers={TIMETABLE_PUBLISHED: timetable.on_published},
     )
     worker = DeliveryWorker(
         outbox,
@@ -155,8 +173,16 @@ def build_notifications_runtime(
     digest = DigestJob(outbox, catalogs, clock)
     scheduler = JobScheduler(
         outbox,
-        jobs=[DailyJob(digest.name, settings.digest_time, settings.digest_deadline, digest.run)],
-        deadline_jobs=deadline_jobs,
+        jobs=[
+            DailyJob(digest.name, settings.digest_time, settings.digest_deadline, digest.run),
+            DailyJob(
+                REMINDER,
+                settings.timetable_watch_time,
+                settings.timetable_deadline,
+                timetable.remind,
+            ),
+        ],
+        deadline_jobs=[timetable.deadline_job()] if deadline_jobs is None else deadline_jobs,
         settings=settings,
         zone=zone,
         clock=clock,

@@ -207,6 +207,7 @@ class JobScheduler:
             ready_at=max(local_at(day, deadline.ready_at, self.zone), self.clock.now()),
             margin_fraction=self.settings.deadline_margin,
             min_margin_s=self.settings.deadline_min_margin_s,
+            eager=deadline.eager,
         )
         self.plans[f"{name}:{period}"] = plan
         return plan

@@ -69,6 +69,13 @@ class NotificationsSettings(BaseModel):
     run_in_bot: bool = True
     digest_time: time = time(18, 0)
     digest_deadline: time = time(20, 0)
+    # The timetable push (school rule 3.3): each school day at ``timetable_push_time`` everyone
+    # affected by the published changes of the next school day gets them, delivered by
+    # ``timetable_deadline``; at ``timetable_watch_time`` the superuser is reminded if nothing
+    # has been published for that day yet.
+    timetable_push_time: time = time(11, 0)
+    timetable_deadline: time = time(12, 0)
+    timetable_watch_time: time = time(11, 30)
     coalesce: bool = True
     misfire_grace_s: int = Field(default=3600, ge=1, le=86400)
     max_instances: int = Field(default=1, ge=1, le=10)
@@ -76,7 +83,13 @@ class NotificationsSettings(BaseModel):
     deadline_margin: float = Field(default=0.2, ge=0, le=10)
     deadline_min_margin_s: float = Field(default=300.0, ge=0, le=86400)
 
-    @field_validator("digest_time", "digest_deadline")
+    @field_validator(
+        "digest_time",
+        "digest_deadline",
+        "timetable_push_time",
+        "timetable_deadline",
+        "timetable_watch_time",
+    )
     @classmethod
     def _schedulable(cls, value: time) -> time:
         return outside_dst_window(value)
@@ -85,5 +98,11 @@ class NotificationsSettings(BaseModel):
     def _deadline_after_start(self) -> Self:
         if self.digest_deadline <= self.digest_time:
             msg = "digest_deadline must be later than digest_time on the same day"
+            raise ValueError(msg)
+        if self.timetable_deadline <= self.timetable_push_time:
+            msg = "timetable_deadline must be later than timetable_push_time on the same day"
+            raise ValueError(msg)
+        if self.timetable_deadline <= self.timetable_watch_time:
+            msg = "timetable_deadline must be later than timetable_watch_time on the same day"
             raise ValueError(msg)
         return self
