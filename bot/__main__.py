@@ -101,6 +101,10 @@ class ProductSettings(AppSettings):
 
     notifications: NotificationsSettings = NotificationsSettings()
 
+    def mark_grace_minutes(self) -> float | None:
+        """``[notifications] mark_grace_minutes``: teachers are told when parents will hear."""
+        return self.notifications.mark_grace_minutes
+
 
 def notifications_beside(core: Core, settings: CoreSettings) -> Companion:
     """Run the notifications engine in this process while the bot runs (unless configured off).

@@ -59,5 +59,6 @@ def build_dispatcher(
         buckets=buckets or TokenBuckets(settings.bot.flood_rate, settings.bot.flood_burst),
     )
     register_error_handler(dp, catalogs)
+    dp["mark_grace_minutes"] = settings.mark_grace_minutes()  # handlers tell teachers
     dp.include_routers(*feature_routers())
     return dp

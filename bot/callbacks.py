@@ -13,6 +13,46 @@ Language = Literal["lv", "en", "ru"]
 CarerAction = Literal["list", "new", "ask_revoke", "revoke"]
 PersonAction = Literal["ask_off", "ask_on", "off", "on"]
 InvitePurpose = Literal["pupil", "guardian", "staff"]
+NoteStep = Literal["child", "when", "pick", "from", "to", "reason", "skip", "submit", "list"]
+NoteAction = Literal["open", "approve", "reject", "file", "ask_withdraw", "withdraw"]
+NewsAction = Literal[
+    "page",  # a page of the feed; ref: the offset
+    "open",  # one post in full; ref: the post id
+    "file",  # a post's attachment; ref: the post id
+    "ask_del",  # "delete this post?"; ref: the post id
+    "del",  # delete it; ref: the post id
+    "new",  # write a post; ref: the school id (0: pick the school)
+    "pub",  # publish the draft
+    "pubn",  # publish the draft and notify everyone of the school
+    "cancel",  # drop the draft
+]
+ChangesAction = Literal[
+    "day",  # the day screen; arg: a date ordinal (0: the screen's date)
+    "cls",  # a class's lessons; arg: the class's position on the day screen
+    "les",  # a timetable lesson; arg: its slot id
+    "ext",  # an extra lesson; arg: its change id
+    "back",  # back to where the lesson was picked (a teacher's or a class's lessons)
+    "subs",  # free teachers; arg: the page
+    "sub",  # this teacher substitutes (or teaches the added lesson); arg: a person id
+    "cnl",  # cancel the lesson
+    "room",  # ask for the room
+    "mvd",  # move: pick the date
+    "mvp",  # move: pick the period; arg: the new date's ordinal
+    "mv",  # move to that period; arg: the period
+    "rm",  # remove a draft; arg: its change id
+    "abs",  # "teacher absent": the teachers of the day; arg: the page
+    "tch",  # a teacher's lessons; arg: a person id
+    "add",  # "add lesson": pick a class
+    "addc",  # the class's groups; arg: a class id
+    "addg",  # the group's free periods; arg: a group id
+    "addp",  # free teachers for that period; arg: the period
+    "drf",  # the drafts
+    "pub",  # "publish?"
+    "puby",  # publish
+    "file",  # ask for a file of changes
+    "fyes",  # create the drafts of the previewed file
+    "fno",  # drop the previewed file
+]
 
 
 class MenuCb(CallbackData, prefix="mn"):
@@ -97,6 +137,201 @@ class TimetableImportCb(CallbackData, prefix="ti"):
     action: Literal["apply", "cancel"]
 
 
+class ChangesCb(CallbackData, prefix="chg"):
+    """A step of the superuser's change editor.
+
+    ``ref`` names a place the bot itself remembered for this user when it drew the screen (the
+    school, the date, the lesson or teacher it was about); ``arg`` is the choice on the button.
+    Both are untrusted: an unknown ``ref`` reads as an outdated button, and core re-checks every
+    id against the school the user manages.
+    """
+
+    act: ChangesAction
+    ref: int
+    arg: int = 0
+
+
+class NewsCb(CallbackData, prefix="nw"):
+    """School news: the feed, a post, its file, deleting, and the manager's draft.
+
+    ``ref`` is an offset, a post id or a school id (see ``NewsAction``); core checks that the
+    person pressing may read, delete or post there, every time. The draft itself lives in the
+    user's FSM state, never in the button.
+    """
+
+    action: NewsAction
+    ref: int = 0
+
+
+GroupListAction = Literal["list", "open", "edit", "classes", "ask", "send"]
+GroupPage = Literal["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]
+
+
+class GroupListCb(CallbackData, prefix="gl"):
+    """A teacher's group lists (rule 3.4): /groups (group 0), a group, picking, submitting.
+
+    The ticked pupils live in the user's FSM state, never in the button; core checks that the
+    person pressing teaches the group, every time.
+    """
+
+    action: GroupListAction
+    group_id: int
+
+
+class GroupPupilsCb(CallbackData, prefix="gc"):
+    """One page (from "0") of a class's pupils while picking a group's list."""
+
+    group_id: int
+    class_id: int
+    page: GroupPage
+
+
+class GroupToggleCb(CallbackData, prefix="gt"):
+    """Tick or untick a pupil in the group's list being picked."""
+
+    group_id: int
+    pupil_id: int
+
+
+class GroupReviewCb(CallbackData, prefix="gv"):
+    """A manager's review: the pending lists (id 0), one list, approve, or reject (asks why)."""
+
+    action: Literal["list", "show", "approve", "reject"]
+    submission_id: int
+
+
+MarkKindName = Literal["summative", "formative", "diagnostic"]
+MarkKey = Literal[
+    # the keyboards' values: ten-point, percent in tens, learning levels, pass/fail, "nv"
+    "1", "2", "3", "4", "5", "6", "7", "8", "9", "10",
+    "0", "20", "30", "40", "50", "60", "70", "80", "90", "100",
+    "S", "T", "A", "P", "i", "ni", "nv",
+    # moving without saving
+    "skip", "back", "done",
+]  # fmt: skip
+
+
+class GradesCb(CallbackData, prefix="grd"):
+    """A teacher's assessments of a group (``group``) or a new one (``new``) on a day.
+
+    ``day`` is a date ordinal (0: the most recent assessments; a new one is dated today). Core
+    checks that the person pressing teaches the group, every time.
+    """
+
+    action: Literal["group", "new"]
+    group_id: int
+    day: int
+
+
+class GradeKindCb(CallbackData, prefix="grk"):
+    """The kind of the new assessment; its group, day and title wait in the FSM state."""
+
+    kind: MarkKindName
+
+
+class AssessmentCb(CallbackData, prefix="gra"):
+    """An assessment's entry screen, its value keyboard (pupil by pupil) or its summary."""
+
+    assessment_id: int
+    view: Literal["entry", "keys", "summary"]
+
+
+class MarkKeyCb(CallbackData, prefix="grm"):
+    """A tap on the value keyboard for the pupil it showed: a value, skip, back or done.
+
+    Core checks the teacher, the pupil's place in the group and the value against the scale.
+    """
+
+    assessment_id: int
+    pupil_id: int
+    key: MarkKey
+
+
+LessonAction = Literal["open", "topic", "homework", "attendance", "grades", "subst"]
+
+
+class TodayCb(CallbackData, prefix="td"):
+    """A teacher's day: ``day`` is a date ordinal (0: today in the school's zone)."""
+
+    day: int
+
+
+class LessonCb(CallbackData, prefix="ls"):
+    """One lesson of a teacher's day: its card, or a step from it (topic, homework, ...).
+
+    ``slot`` packs the date and the period (day ordinal × 16 + period): with the group that is
+    the lesson. Core checks every time that the person pressing may write that lesson.
+    """
+
+    action: LessonAction
+    group_id: int
+    slot: int
+
+
+class RosterCb(CallbackData, prefix="rs"):
+    """The attendance roster waiting in the chat's FSM data: tap a pupil, all present, save.
+
+    ``token`` names the roster the keyboard belongs to (an older keyboard is refused).
+    """
+
+    action: Literal["tap", "all", "save"]
+    pupil_id: int
+    token: int
+
+
+class HomeworkCb(CallbackData, prefix="hw"):
+    """The homework dialog of the lesson in the FSM data: a due date (``day`` ordinal) or done."""
+
+    action: Literal["due", "done"]
+    day: int
+    token: int
+
+
+class SubstituteCb(CallbackData, prefix="sb"):
+    """Who taught the lesson in the FSM data: a colleague's person id, or 0 for the teacher."""
+
+    teacher_id: int
+    token: int
+
+
+class NoteFormCb(CallbackData, prefix="nf"):
+    """A step of reporting an absence; the rest of the draft waits in the FSM data.
+
+    ``value`` is the step's choice: a pupil id (``child``, ``list``), a date ordinal (``from``,
+    ``to``), 0/1/2 for today, tomorrow or both (``when``), a reason's index (``reason``).
+    Untrusted: core authorizes the pupil and validates the days on every call.
+    """
+
+    step: NoteStep
+    value: int
+
+
+class NoteCb(CallbackData, prefix="nt"):
+    """One absence note: open it, accept or reject it, its attachment, withdraw (asked first)."""
+
+    action: NoteAction
+    note_id: int
+
+
+class NotesQueueCb(CallbackData, prefix="nq"):
+    """The class teacher's notes: the classes (class 0), a class's queue, or its summary.
+
+    ``day`` is the summary's first day as an ordinal (0: this semester).
+    """
+
+    view: Literal["queue", "summary"]
+    class_id: int
+    day: int
+
+
+class AbsenceDayCb(CallbackData, prefix="ad"):
+    """A pupil's day of absences without a note: open, justify (asks why), keep unjustified."""
+
+    action: Literal["open", "justify", "keep"]
+    pupil_id: int
+    day: int
+
+
 ALL_CALLBACKS: tuple[type[CallbackData], ...] = (
     MenuCb,
     MarksCb,
@@ -110,4 +345,23 @@ ALL_CALLBACKS: tuple[type[CallbackData], ...] = (
     CarersCb,
     TimetableCb,
     TimetableImportCb,
+    NewsCb,
+    ChangesCb,
+    GroupListCb,
+    GroupPupilsCb,
+    GroupToggleCb,
+    GroupReviewCb,
+    GradesCb,
+    GradeKindCb,
+    AssessmentCb,
+    MarkKeyCb,
+    TodayCb,
+    LessonCb,
+    RosterCb,
+    HomeworkCb,
+    SubstituteCb,
+    NoteFormCb,
+    NoteCb,
+    NotesQueueCb,
+    AbsenceDayCb,
 )

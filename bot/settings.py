@@ -84,6 +84,14 @@ class AppSettings(CoreSettings):
     bot: BotSettings = BotSettings()
     demo: DemoSettings = DemoSettings()
 
+    def mark_grace_minutes(self) -> float | None:
+        """How long a new mark waits before families hear of it; None when this is unknown.
+
+        The grace period is a notifications setting; the composition root, which reads that
+        table, answers (``bot.__main__.ProductSettings``). The bot never imports notifications.
+        """
+        return None
+
 
 def run_problem(settings: AppSettings, mode: str) -> str | None:
     """The message key of what is missing to run in ``mode``, or None when all is there."""

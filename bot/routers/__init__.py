@@ -10,17 +10,23 @@ from bot.routers import (
     access,
     attendance,
     carers,
+    changes,
     connections,
     fallback,
+    grades,
+    group_lists,
     help,
     invites,
     language,
     marks,
     membership,
+    news,
+    notes,
     onboarding,
     people,
     start,
     timetable,
+    today,
 )
 
 ROUTERS: tuple[Callable[[], Router], ...] = (
@@ -32,10 +38,16 @@ ROUTERS: tuple[Callable[[], Router], ...] = (
     language.build_router,
     marks.build_router,
     attendance.build_router,
+    notes.build_router,  # before timetable: a photo or PDF sent while reporting is the note's
     invites.build_router,
     connections.build_router,
     people.build_router,
     carers.build_router,
+    group_lists.build_router,  # before timetable: a document in a group's dialog is its list
+    news.build_router,  # before timetable: a document sent while drafting a post is its file
+    changes.build_router,  # before timetable: a document asked for by the editor is changes
+    grades.build_router,  # before fallback: while marks are entered, texts are marks
+    today.build_router,  # before timetable: a photo or document in the homework dialog is homework
     timetable.build_router,
     fallback.build_router,  # LAST: it matches every message and button the others left
 )

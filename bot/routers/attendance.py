@@ -55,8 +55,10 @@ async def show(
     t: Translator,
 ) -> None:
     """One service call (this semester by default), then the screen naming the pupil."""
-    result = await pupil_attendance(core.uow(), identity.viewer, pupil_id=pupil_id)
-    await reply(event, absences_screen(result, t))
+    viewer = identity.viewer
+    result = await pupil_attendance(core.uow(), viewer, pupil_id=pupil_id)
+    report = pupil_id in viewer.children - viewer.read_only_children  # UX only: core decides
+    await reply(event, absences_screen(result, t, report=report))
 
 
 def build_router() -> Router:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from aiogram.types import InlineKeyboardButton
 
-from bot.callbacks import MarksCb
+from bot.callbacks import MarksCb, NoteFormCb
 from bot.i18n import Translator
 from bot.views.common import Screen, esc, fit, keyboard, menu_row, short_day
 from bot.views.marks import period_line, pupil_heading
@@ -25,8 +25,11 @@ JUSTIFICATION_KEYS: dict[str, str] = {
 }
 
 
-def absences_screen(result: PupilAttendance, t: Translator) -> Screen:
-    """Counts by justification, lateness and the latest entries."""
+def absences_screen(result: PupilAttendance, t: Translator, *, report: bool = False) -> Screen:
+    """Counts by justification, lateness and the latest entries.
+
+    ``report`` adds "Report an absence" (for a parent with full rights: /absent for this child).
+    """
     summary = result.summary
     lines = [
         t("absences.title", name=pupil_heading(result.pupil)),
@@ -59,6 +62,9 @@ def absences_screen(result: PupilAttendance, t: Translator) -> Screen:
         ],
         menu_row(t),
     ]
+    if report:
+        data = NoteFormCb(step="child", value=result.pupil_id).pack()
+        rows.insert(1, [InlineKeyboardButton(text=t("notes.report"), callback_data=data)])
     return Screen(fit(lines, t("marks.more")), keyboard(rows))
 
 

@@ -13,11 +13,18 @@ COMMAND_KEYS: dict[str, str] = {
     "start": "command.start",
     "marks": "command.marks",
     "absences": "command.absences",
+    "absent": "notes.command.absent",
+    "notes": "notes.command.notes",
+    "today": "today.command",
     "timetable": "command.timetable",
+    "grades": "grades.command",
+    "groups": "command.groups",
+    "news": "command.news",
     "carers": "command.carers",
     "invites": "command.invites",
     "connections": "command.connections",
     "people": "command.people",
+    "changes": "changes.command",
     "language": "command.language",
     "help": "command.help",
     "logout": "command.logout",
@@ -35,8 +42,19 @@ def command_names(identity: Identity) -> tuple[str, ...]:
     names = ["start"]
     if follows_pupils(identity):
         names += ["marks", "absences"]
+    if full_guardian(viewer):
+        names.append("absent")
+    if teaches(viewer):
+        names += ["today", "grades"]
     if follows_pupils(identity) or teaches(viewer):
         names.append("timetable")
+    if teaches(viewer) or manages(viewer):
+        names.append("groups")
+    if onboards(viewer):  # class teachers and managers decide absence notes
+        names.append("notes")
+    if manages(viewer):
+        names.append("changes")
+    names.append("news")  # everyone of a school reads its news
     if full_guardian(viewer):
         names.append("carers")
     if onboards(viewer):

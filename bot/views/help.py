@@ -40,16 +40,27 @@ def help_screen(identity: Identity | None, t: Translator) -> Screen:
         lines.append(t("help.guardian"))
     if full_guardian(viewer):
         lines.append(t("help.carers"))
+        lines.append(t("notes.help.parent"))
     if viewer.is_pupil:
         lines.append(t("help.pupil"))
     if viewer.is_staff and not (viewer.is_guardian or viewer.is_pupil):
         lines.append(t("help.staff"))
+    if teaches(viewer):
+        lines.append(t("today.help"))
     if follows_pupils(identity) or teaches(viewer):
         lines.append(t("help.timetable"))
+    if teaches(viewer):
+        lines.append(t("grades.help"))
+        lines.append(t("help.groups"))
+    lines.append(t("help.news"))
     if onboards(viewer):
         lines.append(t("help.onboarding"))
+        lines.append(t("notes.help.teacher"))
     if manages(viewer):
         lines.append(t("help.people"))
         lines.append(t("help.timetable_upload"))
+        lines.append(t("changes.help"))
+        lines.append(t("help.groups_review"))
+        lines.append(t("help.news_post"))
     lines.append("\n".join((t("help.menu"), t("help.language"), t("help.logout"))))
     return Screen("\n\n".join(lines))

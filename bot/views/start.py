@@ -11,11 +11,19 @@ from collections.abc import Sequence
 
 from aiogram.types import InlineKeyboardButton, KeyboardButton, ReplyKeyboardMarkup
 
-from bot.callbacks import AbsencesCb, CarersCb, ConnectionsCb, InvitesCb, MarksCb
+from bot.callbacks import (
+    AbsencesCb,
+    CarersCb,
+    ConnectionsCb,
+    InvitesCb,
+    MarksCb,
+    NewsCb,
+    TodayCb,
+)
 from bot.i18n import Translator
 from bot.journal import Child
 from bot.views.common import Screen, esc, keyboard
-from bot.views.people import follows_pupils, full_guardian, onboards, role_list
+from bot.views.people import follows_pupils, full_guardian, onboards, role_list, teaches
 from core.services.accounts import Identity
 
 
@@ -43,6 +51,8 @@ def main_menu(identity: Identity, family: Sequence[Child], t: Translator) -> Scr
     else:
         lines.append(t("start.staff_hint"))
     rows: list[list[InlineKeyboardButton]] = []
+    if teaches(viewer):
+        rows.append([_button(t("today.menu"), TodayCb(day=0).pack())])
     if viewer.is_pupil:
         rows.append(_pupil_row(identity.person.id, t("menu.my_marks"), t("menu.my_absences")))
     rows += [
@@ -53,6 +63,7 @@ def main_menu(identity: Identity, family: Sequence[Child], t: Translator) -> Scr
         )
         for child in family
     ]
+    rows.append([_button(t("menu.news"), NewsCb(action="page", ref=0).pack())])
     if full_guardian(viewer):
         rows.append([_button(t("menu.carers"), CarersCb(action="list", pupil_id=0).pack())])
     if onboards(viewer):

@@ -109,19 +109,60 @@ def _day_lines(day: TimetableDay, for_teacher: bool, t: Translator) -> list[str]
         return [heading, t("timetable.outside_term")]
     if not day.entries:
         return [heading, t("timetable.no_lessons")]
-    return [heading, *(_entry_line(entry, for_teacher) for entry in day.entries)]
+    return [heading, *(_entry_line(entry, for_teacher, day.on, t) for entry in day.entries)]
 
 
-def _entry_line(entry: TimetableEntry, for_teacher: bool) -> str:
+def _entry_line(entry: TimetableEntry, for_teacher: bool, on: date, t: Translator) -> str:
+    """One lesson; a published change is marked in the line (struck through when it is off)."""
     when = f"{entry.period}."
     if entry.starts_at is not None and entry.ends_at is not None:
         when += f" {_clock(entry.starts_at)}–{_clock(entry.ends_at)}"
     # A teacher needs the journal (class and group); pupils need the subject and the teacher.
     what = esc(entry.group_name if for_teacher else entry.subject)
-    details = [] if for_teacher else [esc(name) for name in entry.teachers]
+    details = [] if for_teacher and entry.change != "substituted" else [_teachers(entry)]
+    details = [text for text in details if text]
     if entry.room:
-        details.append(esc(entry.room))
-    return f"{when} {what}" + (f" ({', '.join(details)})" if details else "")
+        room = esc(entry.room)
+        if entry.original_room and entry.original_room != entry.room:
+            room = f"{esc(entry.original_room)} → {room}"
+        details.append(room)
+    line = f"{when} {what}" + (f" ({', '.join(details)})" if details else "")
+    if entry.change in ("cancelled", "moved_away"):
+        line = f"<s>{line}</s>"
+    mark = _mark(entry, on, t)
+    if mark:
+        line += f" — {mark}"
+    if entry.note:
+        line += f" ({esc(entry.note)})"
+    return line
+
+
+def _teachers(entry: TimetableEntry) -> str:
+    names = esc(", ".join(entry.teachers))
+    if entry.change == "substituted" and entry.original_teachers:
+        return f"<s>{esc(', '.join(entry.original_teachers))}</s> → {names}"
+    return names
+
+
+def _mark(entry: TimetableEntry, on: date, t: Translator) -> str:
+    """The change's words: cancelled, substituted, moved (where to or from), extra."""
+    if entry.change == "moved_away" and entry.moved_to is not None:
+        day, period = entry.moved_to
+        if day == on:
+            return t("timetable.mark.moved_to", period=period)
+        return t("timetable.mark.moved_to_day", period=period, day=short_day(day))
+    if entry.change == "moved_here" and entry.moved_from is not None:
+        day, period = entry.moved_from
+        if day == on:
+            return t("timetable.mark.moved_from", period=period)
+        return t("timetable.mark.moved_from_day", period=period, day=short_day(day))
+    keys = {
+        "cancelled": "timetable.mark.cancelled",
+        "substituted": "timetable.mark.substituted",
+        "room": "timetable.mark.room",
+        "extra": "timetable.mark.extra",
+    }
+    return t(keys[entry.change]) if entry.change in keys else ""
 
 
 def _clock(value: time) -> str:

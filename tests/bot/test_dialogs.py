@@ -18,6 +18,9 @@ from bot.callbacks import (
     LanguageCb,
     MarksCb,
     MenuCb,
+    NewsCb,
+    NoteFormCb,
+    TodayCb,
 )
 from bot.journal import Child
 from bot.middlewares import TokenBuckets
@@ -123,6 +126,7 @@ async def test_parent_start_greets_by_name_with_a_row_per_child(chats: Chats) ->
         "📅 Jānis: kavējumi": AbsencesCb(pupil_id=a.pupil_5a).pack(),
         "📘 Ērika: vērtējumi": MarksCb(pupil_id=a.pupil_2a).pack(),
         "📅 Ērika: kavējumi": AbsencesCb(pupil_id=a.pupil_2a).pack(),
+        "📰 Skolas ziņas": NewsCb(action="page", ref=0).pack(),
         "👵 Aprūpētāji": CarersCb(action="list", pupil_id=0).pack(),
     }
     chat_commands = [
@@ -134,7 +138,9 @@ async def test_parent_start_greets_by_name_with_a_row_per_child(chats: Chats) ->
         "start",
         "marks",
         "absences",
+        "absent",
         "timetable",
+        "news",
         "carers",
         "language",
         "help",
@@ -149,13 +155,20 @@ async def test_class_teacher_menu_has_roles_and_onboarding_buttons_in_english(
     assert menu.text.startswith("Hello, <b>Māra</b>!")
     assert "Your roles: subject teacher, form teacher." in menu.text
     assert buttons(menu) == {
+        "📋 My lessons today": TodayCb(day=0).pack(),
+        "📰 School news": NewsCb(action="page", ref=0).pack(),
         "🎟 Invitations": InvitesCb(audience="menu", target=0).pack(),
         "🔗 Connections": ConnectionsCb(class_id=0).pack(),
     }
     commands = [c for c in chats.session.calls if isinstance(c, SetMyCommands)][-1]
     assert [c.command for c in commands.commands] == [
         "start",
+        "today",
+        "grades",
         "timetable",
+        "groups",
+        "notes",
+        "news",
         "invites",
         "connections",
         "language",
@@ -225,7 +238,11 @@ async def test_absences_screen_names_the_child(chats: Chats) -> None:
     [screen] = await chats.user(PARENT).press(AbsencesCb(pupil_id=a.pupil_2a).pack())
     assert "📅 <b>Ērika Alfa-Bērziņa (2.a)</b> — kavējumi" in screen.text
     assert "Šajā semestrī kavējumu nav." in screen.text
-    assert set(buttons(screen).values()) == {MarksCb(pupil_id=a.pupil_2a).pack(), MenuCb().pack()}
+    assert set(buttons(screen).values()) == {
+        MarksCb(pupil_id=a.pupil_2a).pack(),
+        NoteFormCb(step="child", value=a.pupil_2a).pack(),  # report an absence
+        MenuCb().pack(),
+    }
 
 
 async def test_language_switch(core: Core, chats: Chats) -> None:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.callbacks import TimetableCb, TimetableImportCb
 from core.bootstrap import Core
+from core.services.timetable_changes import ChangeKind, add_change, day_plan, publish_changes
 from core.storage import tables as t
 from core.storage.database import create_session_factory
 from tests.bot.harness import Chats, buttons, open_chats
-from tests.builders import WEEK_TIMETABLE_CSV, build_timetable, build_world
+from tests.builders import WEEK_TIMETABLE_CSV, build_timetable, build_world, viewer
 
 PARENT, PUPIL, TEACHER, SUPERUSER = 9101, 9102, 9103, 9104
 SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
@@ -84,6 +86,71 @@ async def test_a_teacher_sees_their_teaching_week_in_english(core: Core, chats: 
     assert lines[0] == "🗓 <b>Māra Alfa-Matemātiķe</b> — teaching timetable"
     assert "<b>Monday, 23.11.</b>" in lines
     assert "1. 8:30–9:10 5.a Matemātika (101)" in lines
+
+
+async def test_published_changes_are_marked_in_the_week(core: Core, chats: Chats) -> None:
+    a = chats.world.a
+    await build_timetable(core, chats.world)
+    boss = await viewer(core, a.superuser)
+    plan = {
+        (p.on, p.period): p.slot_id
+        for day in (NEXT_MONDAY, NEXT_MONDAY + timedelta(days=1), NEXT_MONDAY + timedelta(days=3))
+        for p in (await day_plan(core.uow(), boss, school_id=a.school_id, on=day)).lessons
+    }
+    tuesday, thursday = NEXT_MONDAY + timedelta(days=1), NEXT_MONDAY + timedelta(days=3)
+    changes: list[tuple[date, ChangeKind, int, dict[str, Any]]] = [
+        (NEXT_MONDAY, "substitution", 1, {"teacher_id": a.other_teacher}),
+        (NEXT_MONDAY, "cancel", 2, {}),
+        (tuesday, "room", 2, {"room": "205"}),
+        (thursday, "move", 3, {"new_period": 5}),
+    ]
+    for on, kind, period, extra in changes:
+        await add_change(
+            core.uow(),
+            boss,
+            school_id=a.school_id,
+            on=on,
+            kind=kind,
+            slot_id=plan[(on, period)],
+            **extra,
+        )
+    # Drafts are not shown.
+    [draft_week] = await chats.user(PARENT).press(
+        TimetableCb(whose="p", person_id=a.pupil_5a, day=NEXT_MONDAY.toordinal()).pack()
+    )
+    assert "<s>" not in draft_week.text
+    for on in (NEXT_MONDAY, tuesday, thursday):
+        await publish_changes(core.uow(), boss, school_id=a.school_id, on=on)
+
+    parent = chats.user(PARENT)
+    [first_child] = await parent.press(
+        TimetableCb(whose="p", person_id=a.pupil_5a, day=NEXT_MONDAY.toordinal()).pack()
+    )
+    lines = first_child.text.splitlines()
+    assert (
+        "1. 8:30–9:10 Matemātika (<s>Māra Alfa-Matemātiķe</s> → Pēteris Alfa-Sportists, 101)"
+        " — aizvietošana"
+    ) in lines
+    assert "2. 9:20–10:00 Matemātika (Māra Alfa-Matemātiķe, 101 → 205) — cits kabinets" in lines
+    [second_child] = await parent.press(
+        TimetableCb(whose="p", person_id=a.pupil_2a, day=NEXT_MONDAY.toordinal()).pack()
+    )
+    lines = second_child.text.splitlines()
+    assert "<s>2. 9:20–10:00 Latviešu valoda (Ilze Alfa-Valodniece, 12)</s> — nenotiks" in lines
+    [away] = [line for line in lines if line.startswith("<s>3.")]
+    assert away.endswith("Latviešu valoda (Ilze Alfa-Valodniece)</s> — pārcelta uz 5. stundu")
+    [here] = [line for line in lines if line.startswith("5.")]
+    assert here.endswith("Latviešu valoda (Ilze Alfa-Valodniece) — pārcelta no 3. stundas")
+
+    [teacher] = await chats.user(TEACHER).press(
+        TimetableCb(whose="t", person_id=a.math_teacher, day=NEXT_MONDAY.toordinal()).pack()
+    )
+    lines = teacher.text.splitlines()
+    assert (
+        "1. 8:30–9:10 5.a Matemātika (<s>Māra Alfa-Matemātiķe</s> → Pēteris Alfa-Sportists, 101)"
+        " — substitute"
+    ) in lines
+    assert "2. 9:20–10:00 5.a Matemātika (101 → 205) — room changed" in lines
 
 
 async def test_crafted_timetable_buttons_are_refused(core: Core, chats: Chats) -> None:

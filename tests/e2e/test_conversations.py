@@ -56,6 +56,7 @@ async def test_linked_people_get_their_menu_and_help(
     assert [[b["text"] for b in row] for row in keyboard] == [
         ["📘 Ērika: vērtējumi", "📅 Ērika: kavējumi"],  # Latvian order: Ē before J
         ["📘 Jānis: vērtējumi", "📅 Jānis: kavējumi"],
+        ["📰 Skolas ziņas"],
         ["👵 Aprūpētāji"],
     ]
     assert "/marks — bērnu vērtējumi" in help_lv

@@ -119,6 +119,7 @@ async def test_a_parent_opens_the_deep_link_and_a_second_code_attaches(
         "📅 Ērika: kavējumi",
         "📘 Jānis: vērtējumi",
         "📅 Jānis: kavējumi",
+        "📰 Skolas ziņas",
         "👵 Aprūpētāji",
     ]
     scopes = [json.loads(c["params"]["scope"]) for c in await client.calls("setMyCommands")]
