@@ -78,3 +78,26 @@ async def exchange(client: SandboxClient, user_id: int, text: str, replies: int 
     await client.send_text(user_id, text)
     messages = await client.wait_for_bot_messages(user_id, before + replies, timeout=10)
     return [m["text"] for m in messages[before:]]
+
+
+async def press(
+    client: SandboxClient, user_id: int, label: str, *, replies: int = 1
+) -> list[dict[str, Any]]:
+    """Press the newest button labelled ``label`` in the chat; the bot's new messages.
+
+    Strict: the sandbox refuses a button that is not on that message, as Telegram would.
+    """
+    messages = await client.bot_messages(user_id)
+    for message in reversed(messages):
+        markup = message.get("reply_markup") or {}
+        for row in markup.get("inline_keyboard", []):
+            for button in row:
+                if button["text"] == label:
+                    await client.press_button(
+                        user_id, message["message_id"], button["callback_data"], strict=True
+                    )
+                    got = await client.wait_for_bot_messages(
+                        user_id, len(messages) + replies, timeout=15
+                    )
+                    return got[len(messages) :]
+    raise AssertionError(f"no button {label!r} in the chat")
