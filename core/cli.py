@@ -18,7 +18,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
+from core.archive.cli import add_archive_commands
 from core.bootstrap import Core, build_core
+from core.cli_reports import add_report_commands
 from core.config import CoreSettings, load_settings, masked
 from core.documents.slips import invite_slips, render_slips
 from core.domain.access import Viewer
@@ -646,6 +648,8 @@ def build_parser(extensions: Sequence[Extension] = ()) -> argparse.ArgumentParse
 
     _add_onboarding_commands(sub)
     _add_group_list_commands(sub)
+    add_report_commands(sub)
+    add_archive_commands(sub)
 
     stats = sub.add_parser("stats", help="entity counts")
     stats.add_argument("--json", action="store_true", help="one JSON object")

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from types import TracebackType
 from typing import Any, Protocol, Self
 
 from core.clock import Clock
 from core.domain.access import GroupFacts, PupilFacts, Viewer
+from core.domain.broadcasts import Audience, BroadcastRecord, Choice
 from core.domain.calendar import BellSchedule, SchoolCalendar
 from core.domain.events import Event
 from core.domain.group_lists import (
@@ -22,6 +23,17 @@ from core.domain.group_lists import (
     Membership,
     MembershipPlan,
     SubmissionStatus,
+)
+from core.domain.mail import (
+    InboxRow,
+    MailPerson,
+    MessageRow,
+    PupilPlace,
+    RecipientRow,
+    ReportRow,
+    StaffMember,
+    SuspensionRow,
+    ThreadRow,
 )
 from core.domain.marks import MarkValue
 from core.domain.news import FileContent, NewsRow
@@ -357,6 +369,19 @@ class JournalRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class AccountSettings:
+    """An account's notification settings as stored (``preferences`` JSON and quiet hours)."""
+
+    account_id: int
+    person_id: int
+    status: str
+    language: str
+    preferences: Mapping[str, Any]
+    quiet_from: time | None
+    quiet_to: time | None
+
+
 class AccountsRepository(Protocol):
     """Telegram accounts linked to people."""
 
@@ -388,6 +413,18 @@ class AccountsRepository(Protocol):
 
     async def unlink(self, account_id: int) -> None:
         """Disconnect the account from its person (the row stays, with status "unlinked")."""
+        ...
+
+    async def settings(self, account_id: int, *, lock: bool = False) -> AccountSettings | None:
+        """An account's notification settings; ``lock`` holds the row until the end."""
+        ...
+
+    async def set_preferences(self, account_id: int, preferences: Mapping[str, Any]) -> None:
+        """Replace the account's ``preferences`` JSON."""
+        ...
+
+    async def set_quiet_hours(self, account_id: int, start: time | None, end: time | None) -> None:
+        """Store the account's quiet hours (both None: the school default)."""
         ...
 
 
@@ -1101,10 +1138,672 @@ class AbsenceNotesRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class CalendarFeedRecord:
+    """A personal calendar feed link: its owner, the pupil it shows, its state; never the token."""
+
+    id: int
+    person_id: int
+    pupil_id: int
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class HomeworkDue:
+    """Homework set in a lesson of a group, with its due date and the group's subject."""
+
+    lesson_id: int
+    group_id: int
+    on: date  # the lesson the homework was set in
+    due_on: date
+    subject: str  # the subject's name, else the group's name
+    text: str
+
+
+class CalendarFeedRepository(Protocol):
+    """Calendar feed links (token hashes only) and what a feed shows beyond the timetable."""
+
+    async def add(
+        self, *, person_id: int, pupil_id: int, token_hash: str, now: datetime
+    ) -> CalendarFeedRecord:
+        """Store a new live feed."""
+        ...
+
+    async def feed(self, feed_id: int) -> CalendarFeedRecord | None:
+        """A feed by id (live or revoked)."""
+        ...
+
+    async def by_hash(self, token_hash: str) -> CalendarFeedRecord | None:
+        """The feed whose token has this SHA-256 hash (live or revoked)."""
+        ...
+
+    async def live(self, person_id: int, pupil_id: int) -> Sequence[CalendarFeedRecord]:
+        """A person's unrevoked feeds of one pupil, oldest first."""
+        ...
+
+    async def revoke(self, feed_id: int, now: datetime) -> None:
+        """Revoke a feed that is still live."""
+        ...
+
+    async def touch(self, feed_id: int, now: datetime) -> None:
+        """Record that the feed was fetched."""
+        ...
+
+    async def homework_due(
+        self, group_ids: Collection[int], start: date, end: date
+    ) -> Sequence[HomeworkDue]:
+        """Homework of the groups' lessons due between two dates (inclusive), by due date."""
+        ...
+
+    async def language(self, person_id: int) -> str | None:
+        """The language of the person's linked account (the latest linked), if any."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AuditChange:
+    """One audit entry about a pupil's journal, joined with what it was about.
+
+    ``group_id``, ``subject``, ``on_date``, ``period``, ``title`` and ``scale`` describe the lesson
+    or assessment (None when the entry is not about one, or it is gone); ``starts_on``/``ends_on``
+    an absence note's days. ``before``/``after`` are the entry's stored values, unfiltered: the
+    service picks what may be shown.
+    """
+
+    entry_id: int
+    occurred_at: datetime
+    action: str
+    actor_id: int | None
+    actor_role: str
+    actor_given_name: str | None
+    actor_family_name: str | None
+    group_id: int | None
+    subject: str | None
+    on_date: date | None
+    period: int | None
+    title: str | None
+    scale: str | None
+    starts_on: date | None
+    ends_on: date | None
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+
+
+class HistoryRepository(Protocol):
+    """Reads of the audit log for a pupil's change history."""
+
+    async def pupil_entries(
+        self, pupil_id: int, actions: Collection[str], since: datetime
+    ) -> Sequence[AuditChange]:
+        """Entries about the pupil (``subject_person_id``) with these actions since an instant."""
+        ...
+
+    async def group_lesson_entries(
+        self, pupil_id: int, action: str, since: datetime
+    ) -> Sequence[AuditChange]:
+        """Entries of an action on lessons of groups the pupil belonged to on the lesson's day."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DiaryLessonRow:
+    """A lesson held, as a pupil's diary shows it: the journal's row with its names filled in.
+
+    ``teacher_name`` is who taught it (the lesson's teacher), None when nobody is recorded.
+    """
+
+    lesson: LessonRecord
+    group_name: str
+    subject_name: str | None
+    teacher_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HomeworkFileRow:
+    """A stored file with its bytes and the lessons (group, date) whose homework it belongs to."""
+
+    file: FileInfo
+    lessons: tuple[tuple[int, date], ...]
+
+
+class DiaryRepository(Protocol):
+    """What a pupil's diary and homework list read from the journal (lessons held, files)."""
+
+    async def lessons(
+        self,
+        *,
+        group_ids: Collection[int],
+        lesson_ids: Collection[int],
+        start: date,
+        end: date,
+    ) -> Sequence[DiaryLessonRow]:
+        """Lessons held between two dates in these groups, and these lessons; by date, period."""
+        ...
+
+    async def homework_due(
+        self, *, group_ids: Collection[int], start: date, end: date, purpose: str
+    ) -> Sequence[DiaryLessonRow]:
+        """Lessons of these groups whose homework (text or files of ``purpose``) is due then."""
+        ...
+
+    async def lesson_files(
+        self, lesson_ids: Collection[int], *, purpose: str
+    ) -> Mapping[int, tuple[FileInfo, ...]]:
+        """Lesson id → its files of ``purpose`` (no bytes), oldest first."""
+        ...
+
+    async def homework_file(self, file_id: int, *, purpose: str) -> HomeworkFileRow | None:
+        """A file with its bytes and the lessons it is attached to for ``purpose``; else None."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodMarkRecord:
+    """A stored semester or year mark (``term_id`` None for a year mark).
+
+    ``value`` is canonical like a mark's (``"8"``, ``"A"``, ``"pass"``, ``"85"``) or ``"nv"``;
+    ``proposed_value`` is what the rules proposed when the teacher confirmed it.
+    """
+
+    id: int
+    school_id: int
+    group_id: int
+    pupil_id: int
+    kind: str  # semester | year
+    term_id: int | None
+    scale: str
+    proposed_value: str | None
+    value: str | None
+    status: str  # proposed | confirmed
+    confirmed_by: int | None
+    confirmed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupMarkRow:
+    """A current mark in one of a group's assessments."""
+
+    assessment_id: int
+    pupil_id: int
+    kind: str
+    scale: str
+    on_date: date
+    status: str
+    value: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupLessonRow:
+    """A lesson of a group with the name of the teacher who taught it (None: nobody recorded)."""
+
+    lesson: LessonRecord
+    teacher_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AbsenceMarkRow:
+    """A non-present attendance mark with its lesson's group, date and period."""
+
+    lesson_id: int
+    group_id: int
+    pupil_id: int
+    on_date: date
+    period: int
+    code: str
+    justification: str
+
+
+@dataclass(frozen=True, slots=True)
+class PupilGroupRow:
+    """A teaching group a pupil belonged to in a school year, with its subject's name."""
+
+    group_id: int
+    name: str
+    kind: str
+    grade: int
+    scale: str | None
+    subject_name: str | None
+    subject_short: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClassMarkCount:
+    """How many current marks of one value a class has in one subject (for mark statistics)."""
+
+    class_id: int
+    class_name: str
+    grade: int
+    subject: str
+    scale: str
+    kind: str
+    status: str
+    value: str | None
+    count: int
+
+
+class ReportsRepository(Protocol):
+    """What period marks, report cards and teacher reports read and write."""
+
+    async def school_year(self, school_year_id: int) -> SchoolYearRecord | None:
+        """A school year by id."""
+        ...
+
+    async def period_marks(
+        self, group_id: int, kind: str, term_id: int | None
+    ) -> Sequence[PeriodMarkRecord]:
+        """A group's period marks of one kind (and semester), one per pupil."""
+        ...
+
+    async def save_period_mark(
+        self,
+        *,
+        school_id: int,
+        group_id: int,
+        pupil_id: int,
+        kind: str,
+        term_id: int | None,
+        scale: str,
+        proposed_value: str | None,
+        value: str,
+        actor_id: int | None,
+        now: datetime,
+    ) -> PeriodMarkRecord:
+        """Confirm a pupil's period mark (created, or the stored one overwritten)."""
+        ...
+
+    async def pupil_period_marks(
+        self, pupil_id: int, school_year_id: int
+    ) -> Sequence[PeriodMarkRecord]:
+        """A pupil's period marks in the groups of a school year (any status)."""
+        ...
+
+    async def group_marks(self, group_id: int, start: date, end: date) -> Sequence[GroupMarkRow]:
+        """The current marks of a group's assessments dated between two days, oldest first."""
+        ...
+
+    async def group_assessments_between(
+        self, group_id: int, start: date, end: date
+    ) -> Sequence[AssessmentRecord]:
+        """A group's assessments dated between two days, oldest first."""
+        ...
+
+    async def group_lessons(
+        self, group_id: int, start: date, end: date
+    ) -> Sequence[GroupLessonRow]:
+        """A group's lessons held between two days, by date and period."""
+        ...
+
+    async def members_between(self, group_id: int, start: date, end: date) -> frozenset[int]:
+        """Pupils who were in a group at some time between two days."""
+        ...
+
+    async def group_absences(
+        self, group_id: int, start: date, end: date
+    ) -> Sequence[AbsenceMarkRow]:
+        """The non-present marks in a group's lessons between two days."""
+        ...
+
+    async def pupils_absences(
+        self, pupil_ids: Collection[int], start: date, end: date
+    ) -> Sequence[AbsenceMarkRow]:
+        """The non-present marks of these pupils in any lesson between two days."""
+        ...
+
+    async def pupil_groups(
+        self, pupil_id: int, school_year_id: int, start: date, end: date
+    ) -> Sequence[PupilGroupRow]:
+        """The year's groups the pupil was a member of at some time between two days."""
+        ...
+
+    async def lesson_counts(
+        self, group_ids: Collection[int], start: date, end: date
+    ) -> Mapping[int, int]:
+        """Group id → lessons held between two days (absent when none)."""
+        ...
+
+    async def class_pupils(self, class_id: int, start: date, end: date) -> Sequence[PersonRecord]:
+        """Pupils enrolled in a class at some time between two days."""
+        ...
+
+    async def pupil_class(self, pupil_id: int, school_year_id: int) -> ClassRecord | None:
+        """The pupil's class in a school year (the latest enrolment)."""
+        ...
+
+    async def class_groups(self, class_id: int) -> Sequence[GroupRecord]:
+        """The teaching groups that draw pupils from a class."""
+        ...
+
+    async def mark_counts(
+        self, school_year_id: int, start: date, end: date, class_id: int | None
+    ) -> Sequence[ClassMarkCount]:
+        """Marks dated between two days counted per pupil's class, subject, scale, kind, value."""
+        ...
+
+    async def staff_with_role(self, school_id: int, role: str) -> Sequence[PersonRecord]:
+        """Active people holding an active staff role in a school, by family name."""
+        ...
+
+    async def add_file(
+        self,
+        *,
+        school_id: int,
+        filename: str,
+        mime_type: str,
+        content: bytes,
+        actor_id: int | None,
+        now: datetime,
+    ) -> int:
+        """Store a document; the same bytes stored before for the school give the same id."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractPupil:
+    """A pupil of a school in a period, with the class of their latest enrolment in it."""
+
+    pupil_id: int
+    given_name: str
+    family_name: str
+    class_id: int
+    class_name: str
+    grade: int
+    class_teacher: str | None  # the class teacher's given and family name
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractGroup:
+    """A teaching group a pupil belonged to in a period; ``subject_name`` else the group's."""
+
+    pupil_id: int
+    group_id: int
+    subject_name: str
+    kind: str
+
+
+class ExtractsRepository(Protocol):
+    """Bulk reads behind progress extracts (rule 5.1): a whole school in a handful of queries.
+
+    ``pupil_ids`` None means every pupil of the school (the monthly push, the benchmark).
+    """
+
+    async def pupils(
+        self,
+        school_id: int,
+        start: date,
+        end: date,
+        *,
+        pupil_ids: Collection[int] | None = None,
+        class_ids: Collection[int] | None = None,
+        active_only: bool = True,
+    ) -> Sequence[ExtractPupil]:
+        """Pupils enrolled in the school some time in ``start..end``, each once, by id."""
+        ...
+
+    async def groups(
+        self, school_id: int, start: date, end: date, pupil_ids: Collection[int] | None
+    ) -> Sequence[ExtractGroup]:
+        """The teaching groups of the school the pupils belonged to some time in the range."""
+        ...
+
+    async def marks(
+        self, school_id: int, start: date, end: date, pupil_ids: Collection[int] | None
+    ) -> Sequence[MarkRow]:
+        """The pupils' current marks of the school dated in the range, by pupil, date and id."""
+        ...
+
+    async def absences(
+        self, school_id: int, start: date, end: date, pupil_ids: Collection[int] | None
+    ) -> Sequence[AttendanceRow]:
+        """The pupils' non-present attendance marks of the school in the range, in order."""
+        ...
+
+    async def reachable(self, person_ids: Collection[int]) -> frozenset[int]:
+        """Those of these people with an account the bot can reach now (status active)."""
+        ...
+
+
+class BroadcastsRepository(Protocol):
+    """Staff broadcasts: audiences resolved to active people, broadcasts, acknowledgements."""
+
+    async def enrolled(
+        self, school_id: int, on: date, *, grade: int | None = None, class_id: int | None = None
+    ) -> frozenset[int]:
+        """Active pupils enrolled in the school on the date (of a grade's classes, or a class)."""
+        ...
+
+    async def group_pupils(self, group_id: int, on: date) -> frozenset[int]:
+        """Active pupils on a teaching group's list on the date."""
+        ...
+
+    async def guardians(self, pupil_ids: Collection[int]) -> frozenset[int]:
+        """Active guardians and read-only carers of these pupils, each once."""
+        ...
+
+    async def staff(self, school_id: int) -> frozenset[int]:
+        """Active people holding an active staff role in the school."""
+        ...
+
+    async def absent(
+        self,
+        school_id: int,
+        start: date,
+        end: date,
+        *,
+        codes: Collection[str],
+        justifications: Collection[str],
+    ) -> frozenset[int]:
+        """Pupils with an attendance mark of these codes and justifications in the date range."""
+        ...
+
+    async def groups(self, school_year_id: int, teacher_id: int | None) -> Sequence[Choice]:
+        """A school year's teaching groups (those a teacher teaches), by name."""
+        ...
+
+    async def add_file(
+        self,
+        *,
+        school_id: int,
+        filename: str,
+        mime_type: str,
+        content: bytes,
+        created_by: int | None,
+        now: datetime,
+    ) -> int:
+        """Store an attachment's bytes; its id."""
+        ...
+
+    async def add(
+        self,
+        *,
+        school_id: int,
+        author_id: int | None,
+        audience: Audience,
+        text: str,
+        file_id: int | None,
+        ask_ack: bool,
+        urgent: bool,
+        recipient_ids: Collection[int],
+        connected: int,
+        now: datetime,
+    ) -> int:
+        """Store a broadcast with its resolved recipients; its id."""
+        ...
+
+    async def broadcast(self, broadcast_id: int) -> BroadcastRecord | None:
+        """One broadcast."""
+        ...
+
+    async def acknowledge(self, broadcast_id: int, person_id: int, at: datetime) -> bool:
+        """Record a recipient's acknowledgement; False when they had already acknowledged."""
+        ...
+
+    async def acknowledged(self, broadcast_id: int) -> int:
+        """How many recipients acknowledged a broadcast."""
+        ...
+
+    async def delivery_counts(self, job: str) -> Mapping[str, int]:
+        """The outbox rows of a job label by status (``broadcast:<id>``)."""
+        ...
+
+
+class MailRepository(Protocol):
+    """Journal mail: threads, messages, read marks, reports, suspensions, contact facts."""
+
+    async def staff_members(self, school_id: int) -> Sequence[StaffMember]:
+        """Active people with their active staff roles in a school, by id."""
+        ...
+
+    async def pupil_place(self, pupil_id: int, on: date) -> PupilPlace | None:
+        """An active pupil's current class and who teaches them what; None if not enrolled."""
+        ...
+
+    async def taught_pupils(self, teacher_id: int, school_id: int, on: date) -> frozenset[int]:
+        """Pupils in the teacher's groups of a school on a date."""
+        ...
+
+    async def people(self, person_ids: Collection[int]) -> Mapping[int, MailPerson]:
+        """Names of people by id."""
+        ...
+
+    async def active_people(self, person_ids: Collection[int]) -> frozenset[int]:
+        """Those of these people who are active."""
+        ...
+
+    async def add_file(
+        self,
+        *,
+        school_id: int,
+        filename: str,
+        mime_type: str,
+        content: bytes,
+        created_by: int | None,
+        now: datetime,
+    ) -> int:
+        """Store an attachment; its id."""
+        ...
+
+    async def add_thread(
+        self,
+        *,
+        school_id: int,
+        subject: str,
+        about_pupil_id: int | None,
+        created_by: int | None,
+        now: datetime,
+    ) -> int:
+        """Start a thread; its id."""
+        ...
+
+    async def add_message(
+        self,
+        *,
+        thread_id: int,
+        sender_id: int | None,
+        reply_to_id: int | None,
+        body: str,
+        file_id: int | None,
+        recipients: Collection[int],
+        now: datetime,
+    ) -> int:
+        """Store a message and its (unread) recipients; its id."""
+        ...
+
+    async def mark_read(self, person_id: int, message_ids: Collection[int], now: datetime) -> None:
+        """Record that the person read these messages (earlier reads keep their time)."""
+        ...
+
+    async def thread(self, thread_id: int) -> ThreadRow | None:
+        """A thread by id."""
+        ...
+
+    async def message(self, message_id: int) -> MessageRow | None:
+        """A message with its thread and sender."""
+        ...
+
+    async def thread_messages(self, thread_id: int) -> Sequence[MessageRow]:
+        """A thread's messages, oldest first."""
+        ...
+
+    async def recipients(
+        self, message_ids: Collection[int]
+    ) -> Mapping[int, tuple[RecipientRow, ...]]:
+        """Message id → its recipients and when they read it."""
+        ...
+
+    async def participants(self, thread_id: int) -> frozenset[int]:
+        """Everyone who sent or received a message of the thread."""
+        ...
+
+    async def unread(self, person_id: int, thread_id: int) -> Sequence[int]:
+        """The person's unread messages of a thread, oldest first."""
+        ...
+
+    async def inbox(self, person_id: int, *, offset: int, limit: int) -> Sequence[InboxRow]:
+        """The person's threads (never one about themself), latest activity first."""
+        ...
+
+    async def unread_total(self, person_id: int) -> int:
+        """How many messages the person has not read."""
+        ...
+
+    async def thread_people(self, thread_ids: Collection[int]) -> Mapping[int, frozenset[int]]:
+        """Thread id → everyone who sent or received one of its messages."""
+        ...
+
+    async def attachment(self, message_id: int) -> FileContent | None:
+        """The bytes of a message's attachment."""
+        ...
+
+    async def chat_message(self, chat_id: int, telegram_message_id: int) -> tuple[int, int] | None:
+        """(mail message id, recipient person id) a Telegram message in a chat carried."""
+        ...
+
+    async def reported(self, message_id: int, reporter_id: int) -> bool:
+        """Whether the person already reported the message."""
+        ...
+
+    async def add_report(
+        self, *, school_id: int, message_id: int, reporter_id: int, reason: str, now: datetime
+    ) -> int:
+        """Store a report; its id."""
+        ...
+
+    async def report(self, report_id: int) -> ReportRow | None:
+        """A report by id."""
+        ...
+
+    async def suspensions(
+        self, school_ids: Collection[int], now: datetime, *, person_id: int | None = None
+    ) -> Sequence[SuspensionRow]:
+        """Suspensions holding now in these schools (of one person, or everyone)."""
+        ...
+
+    async def suspend(
+        self,
+        *,
+        school_id: int,
+        person_id: int,
+        until: datetime | None,
+        by: int | None,
+        now: datetime,
+    ) -> int:
+        """Store a suspension; its id."""
+        ...
+
+    async def lift(
+        self, suspension_ids: Collection[int], *, by: int | None, now: datetime
+    ) -> None:
+        """End suspensions now."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction with everything a service needs in it."""
 
     clock: Clock
+    mail: MailRepository
     directory: DirectoryRepository
     people: PeopleRepository
     journal: JournalRepository
@@ -1118,6 +1817,12 @@ class UnitOfWork(Protocol):
     group_lists: GroupListsRepository
     teacher_day: TeacherDayRepository
     absence_notes: AbsenceNotesRepository
+    diary: DiaryRepository
+    calendar_feeds: CalendarFeedRepository
+    history: HistoryRepository
+    extracts: ExtractsRepository
+    reports: ReportsRepository
+    broadcasts: BroadcastsRepository
 
     async def __aenter__(self) -> Self:
         """Begin the transaction."""

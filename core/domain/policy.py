@@ -18,6 +18,7 @@ from core.domain.attendance import (
     validate_absence_codes,
 )
 from core.domain.invites import DEFAULT_INVITE_DAYS
+from core.domain.mail import DEFAULT_MAIL_MATRIX, MailMatrix
 from core.domain.marks import MarkKind, MarkScale
 from core.errors import InvalidInput
 
@@ -57,6 +58,7 @@ class SchoolPolicy:
     is the calendar-day deadline for replacing an "nv". ``semester_marks_grades`` lists the
     grades that get semester marks (none by default: basic education only needs year marks).
     ``invite_days`` is how many days an invitation to connect to the bot stays valid.
+    ``mail_contacts`` says whom each kind of person may write to in journal mail.
     """
 
     scale_rules: tuple[ScaleRule, ...]
@@ -72,6 +74,7 @@ class SchoolPolicy:
     note_max_days_ahead: int = 30
     invite_days: int = DEFAULT_INVITE_DAYS
     note_max_days_back: int = 14
+    mail_contacts: MailMatrix = DEFAULT_MAIL_MATRIX
 
     def scale_for(self, grade: int, subject: str | None) -> MarkScale:
         """The scale for a subject's marks in ``grade``.

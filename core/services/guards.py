@@ -16,6 +16,7 @@ from core.domain.access import (
     may_write_group,
     pupil_read_scope,
 )
+from core.domain.ids import possible_id
 from core.domain.policy import SchoolPolicy
 from core.domain.records import AuditRecord, GroupRecord, SchoolRecord
 from core.errors import NotAllowed, NotFound
@@ -28,7 +29,7 @@ async def pupil_scope(uow: UnitOfWork, viewer: Viewer, pupil_id: int) -> PupilFa
 
     Refusals look like "not found" so that ids cannot be probed.
     """
-    facts = await uow.directory.pupil_facts(pupil_id)
+    facts = await uow.directory.pupil_facts(pupil_id) if possible_id(pupil_id) else None
     if facts is None or pupil_read_scope(viewer, facts) is ReadScope.NONE:
         raise NotFound("pupil.not_found")
     return facts
@@ -41,6 +42,8 @@ def own_groups_filter(viewer: Viewer, facts: PupilFacts) -> bool:
 
 async def writable_group(uow: UnitOfWork, viewer: Viewer, group_id: int) -> GroupRecord:
     """The group if the viewer teaches it; NotAllowed if they may read but not write."""
+    if not possible_id(group_id):
+        raise NotFound("group.not_found")
     facts = await uow.directory.group_facts(group_id)
     group = await uow.directory.group(group_id)
     if facts is None or group is None:
@@ -73,6 +76,8 @@ async def writable_lesson(
         NotAllowed: ``group.not_your_group`` when the viewer may read the group but not write.
         NotFound: ``group.not_found`` for anyone else.
     """
+    if not possible_id(group_id):
+        raise NotFound("group.not_found")
     facts = await uow.directory.group_facts(group_id)
     group = await uow.directory.group(group_id)
     if facts is None or group is None:

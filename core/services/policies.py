@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.domain.attendance import AbsenceCode
+from core.domain.mail import Audience, SenderKind
 from core.domain.marks import MarkKind, MarkScale
 from core.domain.policy import ScaleRule, SchoolPolicy, default_policy
 from core.errors import InvalidInput
@@ -37,6 +38,15 @@ class AbsenceCodeSettings(_Model):
     justified_by_default: bool = False
 
 
+class MailContactsSettings(_Model):
+    """Journal mail: whom each kind of sender may write to (a kind left out keeps the default)."""
+
+    guardian: list[Audience] | None = None
+    pupil: list[Audience] | None = None
+    teacher: list[Audience] | None = None
+    administration: list[Audience] | None = None
+
+
 class PolicySettings(_Model):
     """What a school may configure (domain.md §2.4); anything left out keeps the default."""
 
@@ -53,6 +63,7 @@ class PolicySettings(_Model):
     semester_marks_grades: list[int] | None = None
     nv_replace_days: int | None = None
     invite_days: int | None = None
+    mail_contacts: MailContactsSettings | None = None
 
 
 def policy_from_settings(raw: Mapping[str, Any]) -> SchoolPolicy:
@@ -88,6 +99,13 @@ def policy_from_settings(raw: Mapping[str, Any]) -> SchoolPolicy:
         )
     if settings.attendance_cycle is not None:
         changes["attendance_cycle"] = tuple(settings.attendance_cycle)
+    if settings.mail_contacts is not None:
+        chosen = {
+            kind: audiences
+            for kind in SenderKind
+            if (audiences := getattr(settings.mail_contacts, kind.value)) is not None
+        }
+        changes["mail_contacts"] = base.mail_contacts.overridden(chosen)
     if settings.semester_marks_grades is not None:
         changes["semester_marks_grades"] = frozenset(settings.semester_marks_grades)
     for name in (

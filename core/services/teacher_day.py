@@ -839,3 +839,77 @@ async def record_substitute(
         card = await _card(uow, viewer, scope)
         await uow.commit()
         return card
+
+
+# ---------------------------------------------------------------- lessons left unfinished
+
+
+@dataclass(frozen=True, slots=True)
+class TeacherBacklog:
+    """A teacher's lessons of one date still missing a topic or attendance (the reminder).
+
+    ``lessons`` are the lessons' states as the teacher's own day shows them, by period.
+    """
+
+    person_id: int
+    school_id: int
+    on: date
+    lessons: tuple[DayLesson, ...]
+
+
+async def unfinished_lessons(
+    uow: UnitOfWork, *, school_id: int, on: date
+) -> tuple[TeacherBacklog, ...]:
+    """System read for the scheduler: each teacher's lessons of ``on`` not yet done.
+
+    A lesson is done when its topic and attendance are recorded (``DayLesson.done``). The
+    lessons are the school's timetable of that date with the published changes applied, by the
+    rule the teacher's day uses: a substituted lesson is the substitute's (not the absent
+    teacher's), a cancelled or moved-away lesson is nobody's, a lesson moved in or added is its
+    teacher's, and grades with a day off have none. Only active staff of the school; teachers
+    whose lessons are all done are left out. Sorted by person id. A fixed handful of queries
+    for the whole school (plus one per changed timetable slot).
+
+    Raises:
+        NotFound: ``school.not_found``.
+    """
+    async with uow:
+        if await uow.directory.school(school_id) is None:
+            raise NotFound("school.not_found")
+        cal = await _calendar(uow, school_id, on)
+        held: tuple[HeldLesson, ...] = ()
+        groups: Mapping[int, GroupInfo] = {}
+        if cal is not None:
+            held = await _held(uow, school_id, cal, on)
+            groups = await uow.teacher_day.groups({lesson.group_id for lesson in held})
+            held = tuple(
+                lesson
+                for lesson in held
+                if lesson.group_id in groups
+                and cal.calendar.is_school_day(on, groups[lesson.group_id].grade)
+            )
+        if not held:
+            await uow.commit()
+            return ()
+        staff = {person.id for person in await uow.roster.staff(school_id)}
+        facts = await _day_facts(uow, school_id, on, {lesson.group_id for lesson in held})
+        await uow.commit()
+    owed: dict[int, list[DayLesson]] = {}
+    for lesson in held:
+        for teacher_id in lesson.teacher_ids:
+            if teacher_id not in staff:
+                continue
+            state = _day_lesson(
+                Viewer(person_id=teacher_id), groups[lesson.group_id], lesson.period, lesson, facts
+            )
+            if not state.done:
+                owed.setdefault(teacher_id, []).append(state)
+    return tuple(
+        TeacherBacklog(
+            person_id,
+            school_id,
+            on,
+            tuple(sorted(lessons, key=lambda x: (x.period, latvian_key(x.group_name)))),
+        )
+        for person_id, lessons in sorted(owed.items())
+    )

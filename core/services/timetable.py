@@ -108,68 +108,90 @@ async def week_timetable(
         raise InvalidInput("timetable.whose")
     async with uow:
         school_id, person_id = await _whose(uow, viewer, pupil_id, teacher_id)
-        if week_of is None:
-            school = await uow.directory.school(school_id)
-            zone = ZoneInfo(school.time_zone if school else "Europe/Riga")
-            week_of = uow.clock.now().astimezone(zone).date()
-        monday = week_of - timedelta(days=week_of.weekday())
-        groups = (
-            None
-            if pupil_id is None
-            else await uow.timetable.pupil_groups(
-                pupil_id, monday, monday + timedelta(days=_WEEK - 1)
-            )
-        )
-        person = await uow.directory.person(person_id)
-        year = await uow.directory.school_year_on(school_id, week_of)
-        days: list[TimetableDay] = []
-        cycle_week: int | None = None
-        if year is not None and person is not None:
-            calendar = await uow.timetable.calendar(year.id)
-            terms = await uow.timetable.terms(year.id)
-            bells = await uow.timetable.default_bells(school_id)
-            cycle_week = calendar.week_in_cycle(monday) if calendar.cycle_weeks > 1 else None
-            week = _Week(
-                views=await _week_changes(uow, school_id, monday, groups, teacher_id),
-                bells=bells,
-                teacher_id=teacher_id,
-            )
-            cache: dict[int, tuple[Sequence[SlotRow], dict[int, GroupDetails]]] = {}
-            for weekday in sorted(calendar.school_weekdays):
-                day = monday + timedelta(days=weekday)
-                term = _term_of(terms, day)
-                off = calendar.day_off_for(day)
-                entries: tuple[TimetableEntry, ...] = ()
-                if term is not None and off is None and calendar.is_school_day(day):
-                    if term.id not in cache:
-                        rows = await uow.changes.slot_rows(
-                            term_id=term.id, group_ids=groups, teacher_id=teacher_id
-                        )
-                        details = await uow.changes.group_details(
-                            group_ids={r.group_id for r in rows}
-                        )
-                        cache[term.id] = (rows, {g.id: g for g in details})
-                    rows, by_id = cache[term.id]
-                    lessons = [
-                        lesson
-                        for lesson in lessons_on(rows, by_id, calendar, day)
-                        if teacher_id is None or teacher_id in lesson.teacher_ids
-                    ]
-                    entries = week.entries(day, lessons)
-                days.append(
-                    TimetableDay(day, entries, off.name if off else None, term is not None)
-                )
-        if person is None:
-            raise NotFound("person.not_found")
-        await uow.commit()
-        return WeekTimetable(
+        week = await read_week(
+            uow,
+            school_id=school_id,
             person_id=person_id,
-            person_name=person.full_name,
-            is_teacher=teacher_id is not None,
-            monday=monday,
-            cycle_week=cycle_week,
-            days=tuple(days),
+            week_of=week_of,
+            pupil_id=pupil_id,
+            teacher_id=teacher_id,
         )
+        await uow.commit()
+        return week
+
+
+async def read_week(
+    uow: UnitOfWork,
+    *,
+    school_id: int,
+    person_id: int,
+    week_of: date | None,
+    pupil_id: int | None = None,
+    teacher_id: int | None = None,
+) -> WeekTimetable:
+    """The week of a pupil or teacher, read inside the caller's open unit of work.
+
+    No access check: the caller has authorized the read (``week_timetable`` for a viewer, the
+    calendar feed for its token's owner).
+
+    Raises:
+        NotFound: ``person.not_found`` when the person does not exist.
+    """
+    if week_of is None:
+        school = await uow.directory.school(school_id)
+        zone = ZoneInfo(school.time_zone if school else "Europe/Riga")
+        week_of = uow.clock.now().astimezone(zone).date()
+    monday = week_of - timedelta(days=week_of.weekday())
+    groups = (
+        None
+        if pupil_id is None
+        else await uow.timetable.pupil_groups(pupil_id, monday, monday + timedelta(days=_WEEK - 1))
+    )
+    person = await uow.directory.person(person_id)
+    year = await uow.directory.school_year_on(school_id, week_of)
+    days: list[TimetableDay] = []
+    cycle_week: int | None = None
+    if year is not None and person is not None:
+        calendar = await uow.timetable.calendar(year.id)
+        terms = await uow.timetable.terms(year.id)
+        bells = await uow.timetable.default_bells(school_id)
+        cycle_week = calendar.week_in_cycle(monday) if calendar.cycle_weeks > 1 else None
+        week = _Week(
+            views=await _week_changes(uow, school_id, monday, groups, teacher_id),
+            bells=bells,
+            teacher_id=teacher_id,
+        )
+        cache: dict[int, tuple[Sequence[SlotRow], dict[int, GroupDetails]]] = {}
+        for weekday in sorted(calendar.school_weekdays):
+            day = monday + timedelta(days=weekday)
+            term = _term_of(terms, day)
+            off = calendar.day_off_for(day)
+            entries: tuple[TimetableEntry, ...] = ()
+            if term is not None and off is None and calendar.is_school_day(day):
+                if term.id not in cache:
+                    rows = await uow.changes.slot_rows(
+                        term_id=term.id, group_ids=groups, teacher_id=teacher_id
+                    )
+                    details = await uow.changes.group_details(group_ids={r.group_id for r in rows})
+                    cache[term.id] = (rows, {g.id: g for g in details})
+                rows, by_id = cache[term.id]
+                lessons = [
+                    lesson
+                    for lesson in lessons_on(rows, by_id, calendar, day)
+                    if teacher_id is None or teacher_id in lesson.teacher_ids
+                ]
+                entries = week.entries(day, lessons)
+            days.append(TimetableDay(day, entries, off.name if off else None, term is not None))
+    if person is None:
+        raise NotFound("person.not_found")
+    return WeekTimetable(
+        person_id=person_id,
+        person_name=person.full_name,
+        is_teacher=teacher_id is not None,
+        monday=monday,
+        cycle_week=cycle_week,
+        days=tuple(days),
+    )
 
 
 async def _whose(

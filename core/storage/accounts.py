@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime, time
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.records import AccountRecord
+from core.ports import AccountSettings
 from core.storage import tables as t
 
 
@@ -83,4 +85,41 @@ class SqlAccounts:
         """Disconnect the account from its person (the row stays, status "unlinked")."""
         await self._s.execute(
             update(t.Account).where(t.Account.id == account_id).values(status="unlinked")
+        )
+
+    async def settings(self, account_id: int, *, lock: bool = False) -> AccountSettings | None:
+        """An account's notification settings; ``lock`` holds the row (PostgreSQL)."""
+        a = t.Account
+        query = select(
+            a.id, a.person_id, a.status, a.language, a.preferences, a.quiet_from, a.quiet_to
+        ).where(a.id == account_id)
+        if lock:
+            query = query.with_for_update()
+        row = (await self._s.execute(query)).one_or_none()
+        if row is None:
+            return None
+        return AccountSettings(
+            account_id=row.id,
+            person_id=row.person_id,
+            status=row.status,
+            language=row.language,
+            preferences=dict(row.preferences or {}),
+            quiet_from=row.quiet_from,
+            quiet_to=row.quiet_to,
+        )
+
+    async def set_preferences(self, account_id: int, preferences: Mapping[str, Any]) -> None:
+        """Replace the account's ``preferences`` JSON."""
+        await self._s.execute(
+            update(t.Account)
+            .where(t.Account.id == account_id)
+            .values(preferences=dict(preferences))
+        )
+
+    async def set_quiet_hours(self, account_id: int, start: time | None, end: time | None) -> None:
+        """Store the account's quiet hours (both None: the school default)."""
+        await self._s.execute(
+            update(t.Account)
+            .where(t.Account.id == account_id)
+            .values(quiet_from=start, quiet_to=end)
         )

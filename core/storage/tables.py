@@ -620,6 +620,57 @@ class MailRecipient(Base):
     read_at: Mapped[datetime | None]
 
 
+class MailReport(Base):
+    """A recipient's report of a message to the school's administration (rule 4.2)."""
+
+    __tablename__ = "mail_reports"
+    __table_args__ = (
+        UniqueConstraint("message_id", "reporter_id"),
+        Index("ix_mail_reports_school", "school_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    school_id: Mapped[int] = _fk("schools.id", ondelete="CASCADE")
+    message_id: Mapped[int] = _fk("mail_messages.id", ondelete="CASCADE")
+    reporter_id: Mapped[int] = _fk("persons.id", ondelete="CASCADE")
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class MailSuspension(Base):
+    """The superuser stopped a person sending journal mail in a school (until: None = lifted)."""
+
+    __tablename__ = "mail_suspensions"
+    __table_args__ = (Index("ix_mail_suspensions_person", "person_id", "school_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = _fk("schools.id", ondelete="CASCADE")
+    person_id: Mapped[int] = _fk("persons.id", ondelete="CASCADE")
+    until: Mapped[datetime | None]
+    suspended_by: Mapped[int | None] = _fk("persons.id", nullable=True, ondelete="SET NULL")
+    created_at: Mapped[datetime]
+    lifted_at: Mapped[datetime | None]
+    lifted_by: Mapped[int | None] = _fk("persons.id", nullable=True, ondelete="SET NULL")
+
+
+class MailChatMessage(Base):
+    """A Telegram message that carried a mail message to a recipient's chat (replies thread back).
+
+    Written by the notifications engine when the delivery is sent; the bot looks a reply's
+    ``(chat_id, telegram_message_id)`` up here. Telegram ids are never shown to anyone.
+    """
+
+    __tablename__ = "mail_chat_messages"
+    __table_args__ = (UniqueConstraint("chat_id", "telegram_message_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    message_id: Mapped[int] = _fk("mail_messages.id", ondelete="CASCADE")
+    person_id: Mapped[int] = _fk("persons.id", ondelete="CASCADE")
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    telegram_message_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+
+
 class NewsPost(Base):
     """A School news post (rule 1.4); timetable-change bulletins are news posts too."""
 
@@ -635,6 +686,42 @@ class NewsPost(Base):
     file_id: Mapped[int | None] = _fk("files.id", nullable=True, ondelete="SET NULL")
     created_at: Mapped[datetime]
     published_at: Mapped[datetime | None]
+
+
+class Broadcast(Base):
+    """A staff broadcast (rules 1.4, 4.1): audience, text, file, author; recipients resolved once.
+
+    ``recipient_ids`` are the people the audience named when it was sent (the fan-out writes
+    one delivery per id); ``connected`` of them had a linked account then.
+    """
+
+    __tablename__ = "broadcasts"
+    __table_args__ = (Index("ix_broadcasts_school_time", "school_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = _fk("schools.id", ondelete="CASCADE")
+    author_id: Mapped[int | None] = _fk("persons.id", nullable=True, ondelete="SET NULL")
+    audience: Mapped[dict[str, Any]] = mapped_column(Json)  # core.domain.broadcasts.Audience
+    text: Mapped[str] = mapped_column(Text)
+    file_id: Mapped[int | None] = _fk("files.id", nullable=True, ondelete="SET NULL")
+    ask_ack: Mapped[bool] = mapped_column(Boolean, default=False)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    recipients: Mapped[int] = mapped_column(Integer)
+    connected: Mapped[int] = mapped_column(Integer)
+    recipient_ids: Mapped[list[int]] = mapped_column(Json)
+    created_at: Mapped[datetime]
+
+
+class BroadcastAck(Base):
+    """A recipient pressed "I have read this" under a broadcast (once)."""
+
+    __tablename__ = "broadcast_acks"
+    __table_args__ = (UniqueConstraint("broadcast_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    broadcast_id: Mapped[int] = _fk("broadcasts.id", ondelete="CASCADE")
+    person_id: Mapped[int] = _fk("persons.id", ondelete="CASCADE")
+    at: Mapped[datetime]
 
 
 # ------------------------------------------------------------------------ accounts and invites
@@ -698,6 +785,21 @@ class LinkAttempt(Base):
     at: Mapped[datetime]
     method: Mapped[str] = mapped_column(String(8))  # code | phone
     outcome: Mapped[str] = mapped_column(String(16))  # core.domain.invites.LinkOutcome
+
+
+class CalendarFeed(Base):
+    """A personal iCalendar feed of one pupil for one person; only the token's hash is stored."""
+
+    __tablename__ = "calendar_feeds"
+    __table_args__ = (Index("ix_calendar_feeds_owner", "person_id", "pupil_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = _fk("persons.id", ondelete="CASCADE")  # the account owner
+    pupil_id: Mapped[int] = _fk("persons.id", ondelete="CASCADE")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256, hex
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
 
 
 # ------------------------------------------------------------------- audit, events and outbox

@@ -16,13 +16,20 @@ from core.domain.records import AuditRecord
 from core.ports import (
     AbsenceNotesRepository,
     AccountsRepository,
+    BroadcastsRepository,
+    CalendarFeedRepository,
     ChangesRepository,
+    DiaryRepository,
     DirectoryRepository,
+    ExtractsRepository,
     GroupListsRepository,
+    HistoryRepository,
     InvitesRepository,
     JournalRepository,
+    MailRepository,
     NewsRepository,
     PeopleRepository,
+    ReportsRepository,
     RosterRepository,
     SeedWriter,
     TeacherDayRepository,
@@ -31,13 +38,20 @@ from core.ports import (
 from core.storage import tables as t
 from core.storage.absence_notes import SqlAbsenceNotes
 from core.storage.accounts import SqlAccounts
+from core.storage.broadcasts import SqlBroadcasts
+from core.storage.calendar_feed import SqlCalendarFeeds
 from core.storage.changes import SqlChanges
+from core.storage.diary import SqlDiary
 from core.storage.directory import SqlDirectory
+from core.storage.extracts import SqlExtracts
 from core.storage.group_lists import SqlGroupLists
+from core.storage.history import SqlHistory
 from core.storage.invites import SqlInvites
 from core.storage.journal import SqlJournal
+from core.storage.mail import SqlMail
 from core.storage.news import SqlNews
 from core.storage.people import SqlPeople
+from core.storage.reports import SqlReports
 from core.storage.roster import SqlRoster
 from core.storage.teacher_day import SqlTeacherDay
 from core.storage.timetable import SqlTimetable
@@ -104,6 +118,7 @@ class SqlSeedWriter:
 class SqlUnitOfWork:
     """Implements core.ports.UnitOfWork. Single use: enter, work, commit (or roll back)."""
 
+    mail: MailRepository
     directory: DirectoryRepository
     people: PeopleRepository
     journal: JournalRepository
@@ -117,6 +132,12 @@ class SqlUnitOfWork:
     group_lists: GroupListsRepository
     teacher_day: TeacherDayRepository
     absence_notes: AbsenceNotesRepository
+    history: HistoryRepository
+    extracts: ExtractsRepository
+    diary: DiaryRepository
+    calendar_feeds: CalendarFeedRepository
+    reports: ReportsRepository
+    broadcasts: BroadcastsRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self._sessions = sessions
@@ -138,6 +159,7 @@ class SqlUnitOfWork:
         self._session = self._sessions()
         await self._session.begin()
         self.directory = SqlDirectory(self._session)
+        self.mail = SqlMail(self._session)
         self.people = SqlPeople(self._session)
         self.journal = SqlJournal(self._session)
         self.accounts = SqlAccounts(self._session)
@@ -150,6 +172,12 @@ class SqlUnitOfWork:
         self.group_lists = SqlGroupLists(self._session)
         self.teacher_day = SqlTeacherDay(self._session)
         self.absence_notes = SqlAbsenceNotes(self._session)
+        self.history = SqlHistory(self._session)
+        self.extracts = SqlExtracts(self._session)
+        self.diary = SqlDiary(self._session)
+        self.calendar_feeds = SqlCalendarFeeds(self._session)
+        self.reports = SqlReports(self._session)
+        self.broadcasts = SqlBroadcasts(self._session)
         return self
 
     async def __aexit__(
