@@ -20,11 +20,12 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from core.clock import Clock
-from notifications.messages import OutboundMessage
+from notifications.messages import DocumentSource, OutboundMessage
 from notifications.outbox import Outbox
 from notifications.rate_limit import Limits, RateLimiter
-from notifications.records import Completion, Status, StoredDelivery
+from notifications.records import Completion, MailCarried, Status, StoredDelivery
 from notifications.sender import (
+    Button,
     ChatMigrated,
     Delivered,
     DocumentPart,
@@ -210,6 +211,8 @@ class DeliveryWorker:
         clock: Wall time for the outbox (``not_before``, leases, ``sent_at``).
         ticker: Monotonic time for pacing.
         rng: Randomness for backoff jitter (seeded in tests).
+        documents: Renders the documents messages refer to (``OutboundMessage.document``) at
+            send time; without it such messages fail as having nothing to send.
     """
 
     def __init__(
@@ -221,9 +224,11 @@ class DeliveryWorker:
         clock: Clock,
         ticker: Ticker | None = None,
         rng: random.Random | None = None,
+        documents: DocumentSource | None = None,
     ) -> None:
         self.outbox = outbox
         self.sender = sender
+        self.documents = documents
         self.config = config
         self.clock = clock
         self.ticker: Ticker = ticker or SystemTicker()
@@ -474,6 +479,7 @@ class DeliveryWorker:
             return self._failed(delivery, "nothing to send", permanent=True)
         progress = message.parts_sent
         outcome: Outcome = Delivered()
+        sent_ids: list[int] = []  # Telegram ids of the parts sent now (mail replies map back)
         for index in range(message.parts_sent, len(parts)):
             await self._pace(chat)
             self.stats.sends += 1
@@ -486,16 +492,25 @@ class DeliveryWorker:
                 )
             if not isinstance(outcome, Delivered):
                 break
+            if outcome.message_id is not None:
+                sent_ids.append(outcome.message_id)
             progress = index + 1
             if progress < len(parts):
-                await self._writer.write(self._progress(delivery, message, progress))
-        return self._complete(delivery, message, outcome, progress)
+                update = self._progress(delivery, message, progress)
+                await self._writer.write(
+                    replace(update, mail=_carried(delivery, message, sent_ids))
+                )
+        completion = self._complete(delivery, message, outcome, progress)
+        return replace(completion, mail=_carried(delivery, message, sent_ids))
 
     async def _parts(self, message: OutboundMessage) -> list[Part]:
         markup = message.parse_mode == "HTML"
         parts: list[Part] = []
-        if message.file_id is not None:
-            stored = await self.outbox.file(message.file_id)
+        if message.file_id is not None or message.document is not None:
+            if message.document is not None:  # rendered now: the outbox holds no bytes
+                stored = await self.documents(message.document) if self.documents else None
+            else:
+                stored = await self.outbox.file(message.file_id or 0)
             if stored is None:
                 return []
             name, content = stored
@@ -507,6 +522,11 @@ class DeliveryWorker:
                 TextPart(text, message.parse_mode)
                 for text in split_text(message.text, markup=markup)
             )
+        if parts and message.keyboard:  # the buttons go under the last part
+            keyboard = tuple(
+                tuple(Button(b.text, b.callback_data) for b in row) for row in message.keyboard
+            )
+            parts[-1] = replace(parts[-1], keyboard=keyboard)
         return parts
 
     def _progress(
@@ -603,3 +623,19 @@ class DeliveryWorker:
             )
         failed = self._failed(delivery, outcome.error, permanent=not outcome.transient)
         return failed if payload is None else replace(failed, payload=payload)
+
+
+def _carried(
+    delivery: StoredDelivery, message: OutboundMessage, sent_ids: list[int]
+) -> MailCarried | None:
+    """The Telegram messages a journal mail message went out as (None for anything else)."""
+    if (
+        message.mail_message_id is None
+        or delivery.recipient_id is None
+        or delivery.chat_id is None
+        or not sent_ids
+    ):
+        return None
+    return MailCarried(
+        message.mail_message_id, delivery.recipient_id, delivery.chat_id, tuple(sent_ids)
+    )

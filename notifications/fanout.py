@@ -15,9 +15,12 @@ from core.clock import Clock
 from core.domain.events import AbsenceRecorded, MarkRecorded
 from core.errors import DomainError
 from core.i18n import Catalogs
-from notifications.messages import OutboundMessage, absence_text, mark_text
+from notifications.homework import RECORDED as LESSON_RECORDED
+from notifications.homework import HomeworkNotices
+from notifications.messages import InlineKeyboard, OutboundMessage, absence_text, mark_text
 from notifications.news import PUBLISHED as NEWS_PUBLISHED
 from notifications.news import NewsNotices
+from notifications.notes import may_report, report_keyboard, report_offered
 from notifications.outbox import FANOUT_CURSOR, Outbox, OutboxTx
 from notifications.policy import Cause, Decision, Rules, Topic, decide
 from notifications.records import REWRITABLE, NewDelivery, StoredEvent
@@ -53,7 +56,9 @@ class FanOut:
         gap_timeout_s: How long a missing event id is waited for.
         default_language: Language for people without an account.
         handlers: More event kinds and what they become (the timetable push's
-            ``timetable.published``); ``news.published`` is always handled.
+            ``timetable.published``); ``news.published`` and ``lesson.recorded`` (homework)
+            are always handled.
+        report_button: Whether absence messages offer guardians "report the reason".
     """
 
     def __init__(
@@ -67,6 +72,7 @@ class FanOut:
         gap_timeout_s: float = 120.0,
         default_language: str = "lv",
         handlers: Mapping[str, Handler] | None = None,
+        report_button: bool = False,
     ) -> None:
         self.outbox = outbox
         self.catalogs = catalogs
@@ -75,9 +81,13 @@ class FanOut:
         self.batch = batch
         self.gap_timeout_s = gap_timeout_s
         self.default_language = default_language
+        self.report_button = report_button
         self._progress: _Progress | None = None
         self.handlers: dict[str, Handler] = {
             NEWS_PUBLISHED: NewsNotices(catalogs, rules).on_published,
+            LESSON_RECORDED: HomeworkNotices(
+                catalogs, rules, default_language=default_language
+            ).on_recorded,
             **(handlers or {}),
         }
 
@@ -190,6 +200,7 @@ class FanOut:
             actor_id=event.actor_id,
             zone=ZoneInfo(facts.time_zone),
         )
+        button = self.report_button and await report_offered(tx, facts, now)
         writes = [
             self._delivery(
                 decision,
@@ -198,6 +209,9 @@ class FanOut:
                 absence_text(
                     self.catalogs, decision.language, facts, relation=decision.recipient.relation
                 ),
+                keyboard=report_keyboard(self.catalogs, decision.language, facts.pupil_id)
+                if button and may_report(decision.recipient)
+                else (),
             )
             for decision in decide(
                 cause,
@@ -211,10 +225,12 @@ class FanOut:
         await tx.enqueue(writes, now)
 
     @staticmethod
-    def _message(text: str, decision: Decision, version: int | None = None) -> dict[str, object]:
-        return OutboundMessage(text=text, version=version, language=decision.language).model_dump(
-            exclude_defaults=True
-        )
+    def _message(
+        text: str, decision: Decision, version: int | None = None, keyboard: InlineKeyboard = ()
+    ) -> dict[str, object]:
+        return OutboundMessage(
+            text=text, version=version, language=decision.language, keyboard=keyboard
+        ).model_dump(exclude_defaults=True)
 
     def _delivery(
         self,
@@ -224,12 +240,13 @@ class FanOut:
         text: str,
         *,
         version: int | None = None,
+        keyboard: InlineKeyboard = (),
     ) -> NewDelivery:
         account = decision.recipient.account
         return NewDelivery(
             key=decision.key,
             kind=kind,
-            payload=self._message(text, decision, version),
+            payload=self._message(text, decision, version, keyboard),
             not_before=decision.not_before,
             status=decision.status,
             recipient_id=decision.recipient.person_id,

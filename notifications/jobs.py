@@ -16,7 +16,9 @@ from core.clock import Clock
 from core.i18n import Catalogs
 from notifications.messages import OutboundMessage, digest_text
 from notifications.outbox import Outbox
-from notifications.records import NewDelivery, StoredDelivery
+from notifications.policy import Rules, digest_time, quiet_until, quiet_window
+from notifications.records import Account, NewDelivery, StoredDelivery
+from notifications.settings import NotificationsSettings
 
 log = logging.getLogger("ejournal.notifications.jobs")
 
@@ -108,6 +110,8 @@ class DeadlineJob:
     plans the start with :func:`plan_deadline`, and runs ``batches`` at that start. Each batch
     is enqueued in its own transaction; the keys make a rerun after a crash harmless.
     ``eager`` jobs start at ``ready_at`` (their content is fixed then: waiting gains nothing).
+    ``runs_on`` limits the days it runs at all (the monthly extract: one day a month); on other
+    days nothing is planned or noted.
     """
 
     name: str
@@ -116,6 +120,7 @@ class DeadlineJob:
     count: Callable[[str], Awaitable[int]]
     batches: Batches
     eager: bool = False
+    runs_on: Callable[[date], bool] | None = None
 
 
 async def enqueue_run(
@@ -167,44 +172,81 @@ async def enqueue_run(
 
 
 class DigestJob:
-    """The daily digest: everything held for a person's digest becomes one message.
+    """The daily digest: what is held for a person's digest becomes one message, at their time.
 
-    The whole run is one transaction (items folded, digests written, run noted), so running it
-    twice for the same day writes nothing new; items arriving later wait for the next digest.
+    ``run`` is called every minute (a periodic task of the scheduler). Each run folds the items
+    of the people whose digest time has come today — their own (``preferences["digest_at"]``,
+    set in /settings) or ``rules.digest_at`` (``[notifications] digest_time``) — and who have no
+    digest for today yet: one digest per person and day (``digest:<person>:<date>``). Items of
+    people whose time has not come wait; items arriving after a person's digest wait for the
+    next day's; a digest missed by more than ``late`` (the engine was down) waits for the next
+    day's too. A digest due inside the person's quiet hours waits until they end. Each run is one
+    transaction (items folded, digests written, the day's run count updated), so running it
+    twice writes nothing new.
+
+    Args:
+        outbox: The outbox.
+        catalogs: Texts.
+        clock: The time.
+        rules: The default digest time and quiet hours.
+        zone: The school's time zone (digest times are local).
+        late: How long after a person's digest time it may still be written.
     """
 
     name = DIGEST
 
-    def __init__(self, outbox: Outbox, catalogs: Catalogs, clock: Clock) -> None:
+    def __init__(
+        self,
+        outbox: Outbox,
+        catalogs: Catalogs,
+        clock: Clock,
+        *,
+        rules: Rules | None = None,
+        zone: ZoneInfo | None = None,
+        late: timedelta = timedelta(hours=2),
+    ) -> None:
         self.outbox = outbox
         self.catalogs = catalogs
         self.clock = clock
+        self.rules = rules or Rules.from_settings(NotificationsSettings())
+        self.zone = zone or ZoneInfo("Europe/Riga")
+        self.late = late
 
-    async def run(self, day: date) -> int:
-        """Write the digests of ``day``; returns how many were written."""
-        period = day.isoformat()
+    async def run(self, day: date | None = None) -> int:
+        """Write the digests of ``day`` (default: today) that are due now; returns how many."""
         now = self.clock.now()
+        day = day or now.astimezone(self.zone).date()
+        period = day.isoformat()
         async with self.outbox.transaction() as tx:
-            if await tx.job_run(self.name, period) is not None:
-                return 0
             items = await tx.digest_items(now)
-            groups: dict[tuple[int | None, int | None], list[StoredDelivery]] = {}
+            groups: dict[int | str, list[StoredDelivery]] = {}
             for item in items:
-                groups.setdefault((item.recipient_id, item.chat_id), []).append(item)
-            digests = [
-                self._digest(person, chat, members, day, now)
-                for (person, chat), members in groups.items()
-            ]
+                who = item.recipient_id if item.recipient_id is not None else f"c{item.chat_id}"
+                groups.setdefault(who, []).append(item)
+            accounts = await tx.accounts([who for who in groups if isinstance(who, int)])
+            keys = {who: job_key(self.name, who, period) for who in groups}
+            written_before = {row.key for row in await tx.by_keys(list(keys.values()))}
+            digests: list[NewDelivery] = []
+            folded: list[int] = []
+            for who, members in groups.items():
+                account = accounts.get(who) if isinstance(who, int) else None
+                due = local_at(day, digest_time(account, self.rules), self.zone)
+                if keys[who] in written_before or not due <= now < due + self.late:
+                    continue  # not yet, already had today's, or missed: the next day's digest
+                digests.append(self._digest(who, account, members, day, now))
+                folded += [item.id for item in members]
             written = await tx.enqueue(digests, now)
-            await tx.merge([item.id for item in items])
-            await tx.record_job_run(self.name, period, len(digests), now)
-        log.info("digest for %s: %d messages from %d items", period, written, len(items))
+            await tx.merge(folded)
+            if digests:
+                await tx.add_job_run(self.name, period, len(digests), now)
+        if digests:
+            log.info("digest for %s: %d messages from %d items", period, written, len(folded))
         return written
 
     def _digest(
         self,
-        person: int | None,
-        chat: int | None,
+        who: int | str,
+        account: Account | None,
         items: list[StoredDelivery],
         day: date,
         now: datetime,
@@ -212,16 +254,16 @@ class DigestJob:
         messages = [OutboundMessage.model_validate(item.payload) for item in items]
         language = next((m.language for m in messages if m.language), "lv")
         text = digest_text(self.catalogs, language, day, [m.text for m in messages])
-        recipient = person if person is not None else f"c{chat}"
+        window = quiet_window(account, self.rules)
         return NewDelivery(
-            key=job_key(self.name, recipient, day.isoformat()),
+            key=job_key(self.name, who, day.isoformat()),
             kind=DIGEST,
             payload=OutboundMessage(text=text, language=language).model_dump(
                 exclude_defaults=True
             ),
-            not_before=now,
-            recipient_id=person,
-            chat_id=chat,
+            not_before=quiet_until(now, self.zone, *window) or now,
+            recipient_id=who if isinstance(who, int) else None,
+            chat_id=account.chat_id if account is not None else items[-1].chat_id,
             job=job_label(self.name, day.isoformat()),
         )
 

@@ -6,12 +6,12 @@ Pure; shows only what the recipient may see in the journal, with everything HTML
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, time
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core.domain.attendance import DEFAULT_ABSENCE_CODES
 from core.domain.marks import MarkScale, MarkStatus, MarkValue, mark_label
@@ -35,6 +35,17 @@ DAY_KEYS = (
 
 # Every catalog key this package uses (a test checks each has text in lv, en and ru).
 MESSAGE_KEYS = (
+    # Journal mail (mail.py: mail.po)
+    "notify.mail.sent",
+    "notify.mail.reply",
+    "notify.mail.hint",
+    "notify.mail.button.reply",
+    "notify.mail.button.read",
+    "notify.mail.button.report",
+    "notify.mail.read",
+    "notify.mail.reported",
+    "notify.mail.report.suspend_week",
+    "notify.mail.report.suspend",
     "notify.mark.new.guardian",
     "notify.mark.new.pupil",
     "notify.mark.corrected.guardian",
@@ -64,6 +75,45 @@ MESSAGE_KEYS = (
     "notify.timetable.reminder",
     "notify.news",
     "notify.news.more",
+    # Homework set or changed (homework.py: homework.po)
+    "notify.homework.guardian",
+    "notify.homework.pupil",
+    "notify.homework.due",
+    # Teachers' and parents' notices (notes.py, group_lists.py, teacher.py: teacher.po)
+    "notify.absence.report_button",
+    "notify.note.submitted",
+    "notify.note.accepted.class_teacher",
+    "notify.note.accepted.school",
+    "notify.note.rejected.class_teacher",
+    "notify.note.rejected.school",
+    "notify.group_list.submitted",
+    "notify.group_list.approved",
+    "notify.group_list.rejected",
+    "notify.teacher_reminder.header",
+    "notify.teacher_reminder.school",
+    "notify.teacher_reminder.lesson",
+    "notify.teacher_reminder.no_topic",
+    "notify.teacher_reminder.no_attendance",
+    "notify.teacher_reminder.footer",
+    # Staff broadcasts (broadcasts.py: broadcasts.po)
+    "notify.broadcast.header",
+    "notify.broadcast.header_urgent",
+    "notify.broadcast.from",
+    "notify.broadcast.from_school",
+    "notify.broadcast.ack_ask",
+    "notify.broadcast.ack_button",
+    # Monthly progress extracts (extracts.py: extracts.po)
+    "notify.extract.guardian",
+    "notify.extract.own",
+    "notify.extract.marks",
+    "notify.extract.average",
+    "notify.extract.absences",
+    "notify.extract.summary.header",
+    "notify.extract.summary.class",
+    "notify.extract.summary.failed",
+    "notify.extract.summary.missing",
+    "notify.extract.summary.all_reached",
+    "notify.extract.summary.button",
 )
 
 
@@ -72,11 +122,56 @@ def load_catalogs() -> Catalogs:
     return Catalogs.load(CORE_LOCALES, NOTIFICATIONS_LOCALES)
 
 
+CALLBACK_DATA_BYTES = 64  # Telegram's limit
+
+
+class InlineButton(BaseModel):
+    """A button under a message; pressing it sends ``callback_data`` (≤ 64 bytes) to the bot."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str = Field(min_length=1)
+    callback_data: str = Field(min_length=1)
+
+    @field_validator("callback_data")
+    @classmethod
+    def _fits(cls, value: str) -> str:
+        if len(value.encode("utf-8")) > CALLBACK_DATA_BYTES:
+            msg = f"callback_data is longer than {CALLBACK_DATA_BYTES} bytes"
+            raise ValueError(msg)
+        return value
+
+
+# Rows of buttons under a message.
+InlineKeyboard = tuple[tuple[InlineButton, ...], ...]
+
+
+class DocumentRef(BaseModel):
+    """A document rendered when its message is sent: the file's bytes never enter the outbox.
+
+    ``kind`` names the renderer (``extract``: a pupil's progress extract of ``period``,
+    ``YYYY-MM``, from the school ``school_id``); the composition root hands the delivery worker
+    a ``DocumentSource`` that turns a reference into a file name and bytes.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: str = Field(min_length=1)
+    school_id: int
+    pupil_id: int
+    period: str = Field(min_length=1)
+
+
+# A reference → (file name, bytes), or None when there is nothing to send any more.
+DocumentSource = Callable[[DocumentRef], Awaitable[tuple[str, bytes] | None]]
+
+
 class OutboundMessage(BaseModel):
     """The outbox payload: one message to one chat (text, or a stored file with a caption).
 
     ``parts_sent`` survives restarts, so a long text cut in parts resumes after the last part
     that went out. ``version`` is the mark revision a grace-period rewrite compares.
+    ``keyboard`` is an inline keyboard (rows of buttons) shown under the message's last part.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -89,6 +184,14 @@ class OutboundMessage(BaseModel):
     version: int | None = None
     language: str | None = None
     migrated: bool = False
+    keyboard: InlineKeyboard = ()
+    document: DocumentRef | None = Field(
+        default=None, description="a document rendered at send time, sent by sendDocument"
+    )
+    mail_message_id: int | None = Field(
+        default=None,
+        description="a journal mail message: its Telegram message ids are remembered (replies)",
+    )
 
 
 def _e(value: object) -> str:

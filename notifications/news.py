@@ -1,8 +1,8 @@
 """Owns School news notifications: a post published with "notify" reaches everyone of the school.
 
 Fan-out of ``news.published``: one message per linked, active person of the post's school (staff,
-enrolled pupils, their guardians and carers), the author excluded, quiet hours respected. Reads
-through the outbox, writes deliveries only.
+enrolled pupils, their guardians and carers), the author excluded, quiet hours and each person's
+news preference (instant, digest, off) respected. Reads through the outbox, writes deliveries only.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from core.domain.events import NewsPublished
 from core.i18n import Catalogs
 from notifications.messages import OutboundMessage, news_text
 from notifications.outbox import OutboxTx
-from notifications.policy import Rules, direct
+from notifications.policy import Rules, Topic, chosen
 from notifications.records import NewDelivery, StoredEvent
 
 PUBLISHED = NewsPublished.kind
@@ -32,7 +32,8 @@ class NewsNotices:
 
     Args:
         catalogs: Texts.
-        rules: Quiet hours (a post published at night waits for the morning).
+        rules: Quiet hours (a post published at night waits for the morning), the default
+            news preference.
     """
 
     def __init__(self, catalogs: Catalogs, rules: Rules) -> None:
@@ -60,7 +61,10 @@ class NewsNotices:
             account = accounts.get(person)
             if person in excluded or account is None or account.status == "unlinked":
                 continue  # the author, or nobody linked to tell
-            status, due = direct(account, self.rules, zone=zone, now=now)
+            decided = chosen(account, Topic.NEWS, self.rules, zone=zone, now=now)
+            if decided is None:
+                continue  # turned off in /settings
+            status, due = decided
             text = news_text(self.catalogs, account.language, title=post.title, body=post.body)
             rows.append(
                 NewDelivery(

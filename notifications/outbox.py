@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, or_, select, text, update
+from sqlalchemy import Select, and_, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Row
@@ -23,11 +23,17 @@ from notifications.records import (
     REWRITABLE,
     AbsenceFacts,
     Account,
+    BroadcastFacts,
+    ClassFacts,
     Completion,
+    GroupListFacts,
+    GuardianFacts,
+    HomeworkFacts,
     JobRun,
     MarkFacts,
     NewDelivery,
     NewsFacts,
+    NoteFacts,
     Recipient,
     ReportRow,
     SchoolFacts,
@@ -53,6 +59,7 @@ _DELIVERY_COLUMNS = (
     D.attempts,
     D.not_before,
     D.job,
+    D.event_id,
 )
 
 
@@ -87,7 +94,13 @@ def _delivery(row: Row[Any]) -> StoredDelivery:
         attempts=int(row.attempts),
         not_before=utc(row.not_before),
         job=row.job,
+        event_id=None if row.event_id is None else int(row.event_id),
     )
+
+
+def _class(row: Any) -> ClassFacts:
+    teacher = row.class_teacher_id
+    return ClassFacts(int(row.id), row.name, None if teacher is None else int(teacher))
 
 
 def _like_prefix(value: str) -> str:
@@ -159,6 +172,16 @@ class OutboxTx:
         """Note that a job finished enqueueing for a period."""
         await self.set_cursor(f"job:{name}:{period}", enqueued, now)
 
+    async def add_job_run(self, name: str, period: str, enqueued: int, now: datetime) -> None:
+        """Note more deliveries of a run that enqueues in several goes (the digest, per person).
+
+        The count grows, and a run noted finished is open again, so that ``finish_runs`` notes
+        when its new last delivery went out.
+        """
+        run = await self.job_run(name, period)
+        await self.set_cursor(f"job:{name}:{period}", enqueued + (run.enqueued if run else 0), now)
+        await self.conn.execute(delete(t.Cursor).where(t.Cursor.name == f"done:{name}:{period}"))
+
     # ------------------------------------------------------------------ events
 
     async def events_after(self, position: int, limit: int) -> list[StoredEvent]:
@@ -198,7 +221,7 @@ class OutboxTx:
         g, p = t.Guardianship, t.Person
         guardians = (
             await self.conn.execute(
-                select(g.guardian_id, p.is_active)
+                select(g.guardian_id, g.read_only, p.is_active)
                 .join(p, p.id == g.guardian_id)
                 .where(g.pupil_id == pupil_id)
                 .order_by(g.guardian_id)
@@ -217,6 +240,7 @@ class OutboxTx:
                 "guardian",
                 bool(row.is_active),
                 accounts.get(int(row.guardian_id)),
+                read_only=bool(row.read_only),
             )
             for row in guardians
         ]
@@ -226,6 +250,24 @@ class OutboxTx:
             else Recipient(pupil_id, "pupil", bool(pupil.is_active), accounts.get(pupil_id))
         )
         return found, me
+
+    async def guardians(self, pupil_ids: Sequence[int]) -> list[GuardianFacts]:
+        """Every guardianship of these pupils (carers too), by pupil and guardian."""
+        if not pupil_ids:
+            return []
+        g, p = t.Guardianship, t.Person
+        rows = await self.conn.execute(
+            select(g.guardian_id, g.pupil_id, g.read_only, p.is_active)
+            .join(p, p.id == g.guardian_id)
+            .where(g.pupil_id.in_(sorted(set(pupil_ids))))
+            .order_by(g.pupil_id, g.guardian_id)
+        )
+        return [
+            GuardianFacts(
+                int(row.guardian_id), int(row.pupil_id), bool(row.read_only), bool(row.is_active)
+            )
+            for row in rows
+        ]
 
     async def accounts(self, person_ids: Sequence[int]) -> dict[int, Account]:
         """Each person's best account (active before unreachable before unlinked, newest first)."""
@@ -335,6 +377,7 @@ class OutboxTx:
                     at.id,
                     at.pupil_id,
                     at.code,
+                    at.justification,
                     at.on_date,
                     at.school_id,
                     les.period,
@@ -364,6 +407,7 @@ class OutboxTx:
             period=int(row.period),
             code=row.code,
             policy=dict(row.policy or {}),
+            justification=row.justification,
         )
 
     # ------------------------------------------------------------------ schools and news
@@ -521,6 +565,230 @@ class OutboxTx:
             body=row.body,
             published=row.published_at is not None,
         )
+
+    async def broadcast_facts(self, broadcast_id: int) -> BroadcastFacts | None:
+        """A staff broadcast with its school, its sender's name and its stored recipients."""
+        b, s, p = t.Broadcast, t.School, t.Person
+        row = (
+            await self.conn.execute(
+                select(
+                    b.id,
+                    b.school_id,
+                    b.text,
+                    b.file_id,
+                    b.ask_ack,
+                    b.urgent,
+                    b.recipient_ids,
+                    s.name.label("school_name"),
+                    s.time_zone,
+                    s.locale,
+                    p.given_name,
+                    p.family_name,
+                )
+                .join(s, s.id == b.school_id)
+                .outerjoin(p, p.id == b.author_id)
+                .where(b.id == broadcast_id)
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        author = None if row.given_name is None else f"{row.given_name} {row.family_name}"
+        return BroadcastFacts(
+            broadcast_id=int(row.id),
+            school_id=int(row.school_id),
+            school_name=row.school_name,
+            time_zone=row.time_zone,
+            locale=row.locale,
+            author_name=author,
+            text=row.text,
+            file_id=None if row.file_id is None else int(row.file_id),
+            ask_ack=bool(row.ask_ack),
+            urgent=bool(row.urgent),
+            recipient_ids=tuple(sorted({int(person) for person in row.recipient_ids or ()})),
+        )
+
+    # ------------------------------------------------------------------ homework
+
+    async def homework_facts(self, lesson_id: int) -> HomeworkFacts | None:
+        """A lesson's current homework with its subject and the school's zone."""
+        les, g, s, sch = t.Lesson, t.TeachingGroup, t.Subject, t.School
+        row = (
+            await self.conn.execute(
+                select(
+                    les.id,
+                    les.group_id,
+                    les.school_id,
+                    les.on_date,
+                    les.homework,
+                    les.homework_due_on,
+                    func.coalesce(s.name, g.name).label("subject"),
+                    sch.time_zone,
+                )
+                .join(g, g.id == les.group_id)
+                .outerjoin(s, s.id == g.subject_id)
+                .join(sch, sch.id == les.school_id)
+                .where(les.id == lesson_id)
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        return HomeworkFacts(
+            lesson_id=int(row.id),
+            group_id=int(row.group_id),
+            school_id=int(row.school_id),
+            time_zone=row.time_zone,
+            subject=row.subject,
+            on_date=row.on_date,
+            homework=row.homework,
+            due_on=row.homework_due_on,
+        )
+
+    async def group_pupils(self, group_id: int, on: date) -> dict[int, str]:
+        """The group's pupils on a date (its list), id → given name, by id."""
+        gm, p = t.GroupMember, t.Person
+        rows = await self.conn.execute(
+            select(p.id, p.given_name)
+            .join(gm, gm.pupil_id == p.id)
+            .where(gm.group_id == group_id, gm.starts_on <= on)
+            .where(or_(gm.ends_on.is_(None), gm.ends_on >= on))
+            .order_by(p.id)
+        )
+        return {int(row.id): row.given_name for row in rows}
+
+    # ------------------------------------------------------------------ notes and pupil lists
+
+    async def note_covers(self, pupil_id: int, on: date) -> bool:
+        """Whether a submitted or accepted absence note of the pupil covers the date."""
+        n = t.AbsenceNote
+        found = (
+            await self.conn.execute(
+                select(n.id)
+                .where(n.pupil_id == pupil_id, n.starts_on <= on, n.ends_on >= on)
+                .where(n.status.in_(("submitted", "accepted")))
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        return found is not None
+
+    async def note_facts(self, note_id: int) -> NoteFacts | None:
+        """An absence note with its pupil's names and its school (None once withdrawn)."""
+        n, p, s = t.AbsenceNote, t.Person, t.School
+        row = (
+            await self.conn.execute(
+                select(
+                    n.id,
+                    n.school_id,
+                    n.pupil_id,
+                    n.starts_on,
+                    n.ends_on,
+                    n.status,
+                    n.submitted_by,
+                    n.decided_by,
+                    n.decision_reason,
+                    p.given_name,
+                    p.family_name,
+                    s.time_zone,
+                    s.locale,
+                )
+                .join(p, p.id == n.pupil_id)
+                .join(s, s.id == n.school_id)
+                .where(n.id == note_id)
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        return NoteFacts(
+            note_id=int(row.id),
+            school_id=int(row.school_id),
+            time_zone=row.time_zone,
+            locale=row.locale,
+            pupil_id=int(row.pupil_id),
+            pupil_given_name=row.given_name,
+            pupil_family_name=row.family_name,
+            starts_on=row.starts_on,
+            ends_on=row.ends_on,
+            status=row.status,
+            submitted_by=None if row.submitted_by is None else int(row.submitted_by),
+            decided_by=None if row.decided_by is None else int(row.decided_by),
+            decision_reason=row.decision_reason,
+        )
+
+    async def class_facts(self, class_id: int) -> ClassFacts | None:
+        """A class's name and class teacher."""
+        c = t.ClassGroup
+        row = (
+            await self.conn.execute(
+                select(c.id, c.name, c.class_teacher_id).where(c.id == class_id)
+            )
+        ).one_or_none()
+        return None if row is None else _class(row)
+
+    async def pupil_class(self, pupil_id: int, school_id: int, on: date) -> ClassFacts | None:
+        """The class a pupil is enrolled in at a school on a date."""
+        c, e = t.ClassGroup, t.Enrolment
+        row = (
+            await self.conn.execute(
+                select(c.id, c.name, c.class_teacher_id)
+                .join(e, e.class_id == c.id)
+                .where(e.pupil_id == pupil_id, e.school_id == school_id, e.starts_on <= on)
+                .where(or_(e.ends_on.is_(None), e.ends_on >= on))
+                .order_by(e.starts_on.desc())
+                .limit(1)
+            )
+        ).one_or_none()
+        return None if row is None else _class(row)
+
+    async def group_list_facts(self, submission_id: int) -> GroupListFacts | None:
+        """A submitted pupil list with its group's and submitter's names."""
+        gl, g, p, s = t.GroupListSubmission, t.TeachingGroup, t.Person, t.School
+        row = (
+            await self.conn.execute(
+                select(
+                    gl.id,
+                    gl.school_id,
+                    gl.pupil_ids,
+                    gl.status,
+                    gl.submitted_by,
+                    gl.reason,
+                    g.name.label("group_name"),
+                    p.given_name,
+                    p.family_name,
+                    s.time_zone,
+                    s.locale,
+                )
+                .join(g, g.id == gl.group_id)
+                .join(s, s.id == gl.school_id)
+                .outerjoin(p, p.id == gl.submitted_by)
+                .where(gl.id == submission_id)
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        submitter = (
+            None if row.given_name is None else f"{row.given_name} {row.family_name}".strip()
+        )
+        return GroupListFacts(
+            submission_id=int(row.id),
+            school_id=int(row.school_id),
+            time_zone=row.time_zone,
+            locale=row.locale,
+            group_name=row.group_name,
+            pupils=len(row.pupil_ids or ()),
+            status=row.status,
+            submitted_by=None if row.submitted_by is None else int(row.submitted_by),
+            submitter_name=submitter,
+            reason=row.reason,
+        )
+
+    async def active_people(self, person_ids: Sequence[int]) -> set[int]:
+        """Which of these people are active."""
+        if not person_ids:
+            return set()
+        p = t.Person
+        rows = await self.conn.execute(
+            select(p.id).where(p.id.in_(sorted(set(person_ids))), p.is_active.is_(True))
+        )
+        return {int(person) for person in rows.scalars()}
 
     # ------------------------------------------------------------------ writing deliveries
 
@@ -767,6 +1035,33 @@ class Outbox:
             for c in completions:
                 if c.status is not Status.SENT:
                     await self._apply(conn, c)
+            await self._remember_mail(conn, completions)
+
+    async def _remember_mail(
+        self, conn: AsyncConnection, completions: Sequence[Completion]
+    ) -> None:
+        """Which Telegram messages carried which mail message: a reply to one maps back to it."""
+        rows = [
+            {
+                "message_id": c.mail.mail_message_id,
+                "person_id": c.mail.person_id,
+                "chat_id": c.mail.chat_id,
+                "telegram_message_id": telegram_id,
+                "created_at": utc(c.at),
+            }
+            for c in completions
+            if c.mail is not None
+            for telegram_id in c.mail.message_ids
+        ]
+        if not rows:
+            return
+        m = t.MailChatMessage
+        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        await conn.execute(
+            insert(m)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=[m.chat_id, m.telegram_message_id])
+        )
 
     async def _apply(self, conn: AsyncConnection, c: Completion) -> None:
         values: dict[str, Any] = {"status": c.status.value}
@@ -895,6 +1190,16 @@ class Outbox:
                 )
             ).one()
         return JobProgress(int(row.pending or 0), int(row.sent or 0), _maybe_utc(row.last))
+
+    async def job_outcomes(self, label: str) -> list[tuple[str, Status]]:
+        """(idempotency key, status) of every delivery of one job run, by id."""
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(D.idempotency_key, D.status).where(D.job == label).order_by(D.id)
+                )
+            ).all()
+        return [(str(row.idempotency_key), Status(row.status)) for row in rows]
 
     async def record_job_done(
         self, name: str, period: str, *, sent: int, last_sent_at: datetime

@@ -29,6 +29,8 @@ class Topic(StrEnum):
 
     MARK = "mark"
     ABSENCE = "absence"
+    HOMEWORK = "homework"
+    NEWS = "news"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,7 @@ class Rules:
     quiet_from: time
     quiet_to: time
     grace: Mapping[Topic, timedelta]
+    digest_at: time = time(18, 0)
 
     @classmethod
     def from_settings(cls, settings: NotificationsSettings) -> Rules:
@@ -48,17 +51,24 @@ class Rules:
             default_modes={
                 Topic.MARK: Mode(settings.mark_mode),
                 Topic.ABSENCE: Mode(settings.absence_mode),
+                Topic.HOMEWORK: Mode(settings.homework_mode),
+                Topic.NEWS: Mode(settings.news_mode),
             },
             notify_pupils={
                 Topic.MARK: settings.notify_pupils_of_marks,
                 Topic.ABSENCE: settings.notify_pupils_of_absences,
+                Topic.HOMEWORK: settings.notify_pupils_of_homework,
+                Topic.NEWS: True,
             },
             quiet_from=settings.quiet_from,
             quiet_to=settings.quiet_to,
             grace={
                 Topic.MARK: timedelta(minutes=settings.mark_grace_minutes),
                 Topic.ABSENCE: timedelta(0),
+                Topic.HOMEWORK: timedelta(0),
+                Topic.NEWS: timedelta(0),
             },
+            digest_at=settings.digest_time,
         )
 
 
@@ -107,6 +117,20 @@ def preference(account: Account | None, topic: Topic, rules: Rules) -> Mode:
         return Mode(chosen) if chosen is not None else rules.default_modes[topic]
     except ValueError:
         return rules.default_modes[topic]
+
+
+def digest_time(account: Account | None, rules: Rules) -> time:
+    """When the person's daily digest comes: their ``preferences["digest_at"]``, else the default.
+
+    A stored value that is not a time ("HH:MM") falls back to the default.
+    """
+    chosen = None if account is None else account.preferences.get("digest_at")
+    if isinstance(chosen, str):
+        try:
+            return time.fromisoformat(chosen).replace(second=0, microsecond=0, tzinfo=None)
+        except ValueError:
+            pass
+    return rules.digest_at
 
 
 def quiet_window(account: Account | None, rules: Rules) -> tuple[time, time]:
@@ -237,3 +261,20 @@ def direct(
     if account.status == "unreachable":
         return Status.UNREACHABLE, now
     return Status.QUEUED, quiet_until(now, zone, *quiet_window(account, rules)) or now
+
+
+def chosen(
+    account: Account | None, topic: Topic, rules: Rules, *, zone: ZoneInfo, now: datetime
+) -> tuple[Status, datetime] | None:
+    """Status and release time of a message to everyone concerned, by the person's preference.
+
+    School news: like :func:`direct`, but a person who turned the topic off gets nothing (None)
+    and one who chose the digest gets it held for their digest.
+    """
+    mode = preference(account, topic, rules)
+    if mode is Mode.OFF:
+        return None
+    status, due = direct(account, rules, zone=zone, now=now)
+    if status is Status.QUEUED and mode is Mode.DIGEST:
+        return Status.DIGEST, now
+    return status, due

@@ -51,6 +51,7 @@ class Recipient:
     relation: str  # guardian | pupil
     active: bool
     account: Account | None
+    read_only: bool = False  # a carer: reads the child's journal, never acts for the child
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,21 @@ class StoredDelivery:
     attempts: int
     not_before: datetime
     job: str | None = None
+    event_id: int | None = None  # the event it was written for (fan-out rows)
+
+
+@dataclass(frozen=True, slots=True)
+class MailCarried:
+    """Telegram messages that carried a journal mail message into a recipient's chat.
+
+    Stored with the outcome, so that a Telegram reply to any of them threads back to the mail
+    message (``mail_chat_messages``).
+    """
+
+    mail_message_id: int
+    person_id: int
+    chat_id: int
+    message_ids: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +130,7 @@ class Completion:
     chat_id: int | None = None
     new_chat_id: int | None = None
     payload: Mapping[str, Any] | None = None
+    mail: MailCarried | None = None  # a mail message's parts that went out (replies map back)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +205,7 @@ class AbsenceFacts:
     period: int
     code: str
     policy: Mapping[str, Any]
+    justification: str = "pending"  # pending | justified | unjustified, as stored now
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,3 +229,94 @@ class NewsFacts:
     title: str
     body: str
     published: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ClassFacts:
+    """A class as a notice names it, with its class teacher."""
+
+    class_id: int
+    name: str
+    class_teacher_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class NoteFacts:
+    """An absence note as its notices may show it: never the reason or a health detail.
+
+    ``decision_reason`` is the class teacher's reason for a rejection.
+    """
+
+    note_id: int
+    school_id: int
+    time_zone: str
+    locale: str
+    pupil_id: int
+    pupil_given_name: str
+    pupil_family_name: str
+    starts_on: date
+    ends_on: date
+    status: str
+    submitted_by: int | None
+    decided_by: int | None
+    decision_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupListFacts:
+    """A teacher's submitted pupil list as its notices name it."""
+
+    submission_id: int
+    school_id: int
+    time_zone: str
+    locale: str
+    group_name: str
+    pupils: int
+    status: str
+    submitted_by: int | None
+    submitter_name: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HomeworkFacts:
+    """A lesson's homework as its notice may show it (what the diary shows)."""
+
+    lesson_id: int
+    group_id: int
+    school_id: int
+    time_zone: str
+    subject: str
+    on_date: date
+    homework: str | None
+    due_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastFacts:
+    """A staff broadcast as its deliveries show it, with the recipients resolved when sent.
+
+    ``author_name`` is the sender's full name (None: the school, e.g. the console).
+    """
+
+    broadcast_id: int
+    school_id: int
+    school_name: str
+    time_zone: str
+    locale: str
+    author_name: str | None
+    text: str
+    file_id: int | None
+    ask_ack: bool
+    urgent: bool
+    recipient_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GuardianFacts:
+    """A guardianship as a job sees it: who follows which pupil, with what rights."""
+
+    guardian_id: int
+    pupil_id: int
+    read_only: bool  # a carer: reads the child's journal, never acts for the child
+    active: bool

@@ -10,20 +10,42 @@ import contextlib
 import logging
 import random
 from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from core.bootstrap import Core
 from core.clock import Clock
+from notifications.broadcasts import SENT as BROADCAST_SENT
+from notifications.broadcasts import BroadcastNotices
 from notifications.delivery import DeliveryWorker, SystemTicker, Ticker, WorkerConfig
+from notifications.extracts import (
+    MonthlyExtracts,
+    extract_documents,
+    extracts_from,
+    reach_from,
+)
 from notifications.fanout import FanOut
+from notifications.group_lists import DECIDED as LIST_DECIDED
+from notifications.group_lists import SUBMITTED as LIST_SUBMITTED
+from notifications.group_lists import GroupListNotices
 from notifications.jobs import DeadlineJob, DigestJob, finish_runs
+from notifications.mail import READ as MAIL_READ
+from notifications.mail import REPORTED as MAIL_REPORTED
+from notifications.mail import SENT as MAIL_SENT
+from notifications.mail import MailNotices, mail_reads
 from notifications.messages import load_catalogs
+from notifications.notes import DECIDED as NOTE_DECIDED
+from notifications.notes import SUBMITTED as NOTE_SUBMITTED
+from notifications.notes import NoteNotices
 from notifications.outbox import LeaderLock, Outbox
 from notifications.policy import Rules
 from notifications.records import ReportRow
+from notifications.report_cards import ISSUED as REPORT_CARD_ISSUED
+from notifications.report_cards import ReportCardNotices
 from notifications.scheduler import DailyJob, JobScheduler
 from notifications.sender import Sender
 from notifications.settings import NotificationsSettings
+from notifications.teacher import TeacherReminders, backlogs_from
 from notifications.timetable import PUBLISHED as TIMETABLE_PUBLISHED
 from notifications.timetable import REMINDER, TimetablePush, changes_from
 
@@ -134,8 +156,13 @@ def build_notifications_runtime(
 ) -> NotificationsRuntime:
     """Wire the engine of one process on ``core``'s database, sending through ``bot_sender``.
 
-    ``deadline_jobs`` defaults to the timetable push (read through ``core.uow()``); the daily
-    jobs are the digest and the timetable reminder.
+    ``deadline_jobs`` defaults to the timetable push (read through ``core.uow()``) and
+    (``monthly_extracts``) the monthly progress extracts, whose PDFs the worker renders when it
+    sends them and whose class teachers' counts a periodic task writes after the push; the daily
+    jobs are the timetable reminder and (``teacher_reminders``) the teachers'
+    end-of-day reminder. Fan-out also tells of absence notes and pupil lists, and delivers
+    staff broadcasts (one message per stored recipient). The digest runs every minute
+    and writes each person's digest at their own time.
     """
     clock = clock or core.clock
     zone = ZoneInfo(core.settings.school.time_zone)
@@ -152,6 +179,9 @@ def build_notifications_runtime(
         push_time=settings.timetable_push_time,
         deadline=settings.timetable_deadline,
     )
+    notes = NoteNotices(catalogs, rules)
+    lists = GroupListNotices(catalogs, rules)
+    mail = MailNotices(catalogs, rules, mail_reads(core.uow))
     fanout = FanOut(
         outbox,
         catalogs,
@@ -160,7 +190,19 @@ def build_notifications_runtime(
         batch=settings.fanout_batch,
         gap_timeout_s=settings.gap_timeout_s,
         default_language=core.settings.school.locale,
-        handlers={TIMETABLE_PUBLISHED: timetable.on_published},
+        handlers={
+            TIMETABLE_PUBLISHED: timetable.on_published,
+            NOTE_SUBMITTED: notes.on_submitted,
+            NOTE_DECIDED: notes.on_decided,
+            LIST_SUBMITTED: lists.on_submitted,
+            LIST_DECIDED: lists.on_decided,
+            MAIL_SENT: mail.on_sent,
+            MAIL_READ: mail.on_read,
+            MAIL_REPORTED: mail.on_reported,
+            BROADCAST_SENT: BroadcastNotices(catalogs, rules).on_sent,
+            REPORT_CARD_ISSUED: ReportCardNotices(catalogs, rules).on_issued,
+        },
+        report_button=settings.absence_report_button,
     )
     worker = DeliveryWorker(
         outbox,
@@ -169,24 +211,73 @@ def build_notifications_runtime(
         clock=clock,
         ticker=ticker or SystemTicker(),
         rng=rng or random.Random(settings.jitter_seed),
+        documents=extract_documents(core.uow, catalogs),  # extract PDFs, rendered when sent
     )
-    digest = DigestJob(outbox, catalogs, clock)
+    extracts = MonthlyExtracts(
+        outbox,
+        catalogs,
+        extracts_from(core.uow),
+        reach=reach_from(core.uow),
+        rules=rules,
+        clock=clock,
+        zone=zone,
+        day=settings.extract_day,
+        at=settings.extract_time,
+        deadline=settings.extract_deadline,
+    )
+    monthly = [extracts] if settings.monthly_extracts else []
+    digest = DigestJob(
+        outbox,
+        catalogs,
+        clock,
+        rules=rules,
+        zone=zone,
+        late=_between(settings.digest_time, settings.digest_deadline),
+    )
+    reminders = TeacherReminders(
+        outbox,
+        catalogs,
+        backlogs_from(core.uow),
+        rules,
+        clock,
+        at=settings.teacher_reminder_time,
+    )
+    teacher_jobs = (
+        [
+            DailyJob(
+                reminders.name,
+                settings.teacher_reminder_time,
+                settings.teacher_reminder_until,
+                reminders.run,
+            )
+        ]
+        if settings.teacher_reminders
+        else []
+    )
     scheduler = JobScheduler(
         outbox,
         jobs=[
-            DailyJob(digest.name, settings.digest_time, settings.digest_deadline, digest.run),
             DailyJob(
                 REMINDER,
                 settings.timetable_watch_time,
                 settings.timetable_deadline,
                 timetable.remind,
             ),
+            *teacher_jobs,
         ],
-        deadline_jobs=[timetable.deadline_job()] if deadline_jobs is None else deadline_jobs,
+        deadline_jobs=(
+            [timetable.deadline_job(), *(job.deadline_job() for job in monthly)]
+            if deadline_jobs is None
+            else deadline_jobs
+        ),
         settings=settings,
         zone=zone,
         clock=clock,
-        periodic=[lambda: finish_runs(outbox)],
+        periodic=[
+            lambda: finish_runs(outbox),
+            digest.run,  # digests: each at its person's time
+            *(job.summarize for job in monthly),  # class teachers' counts after the push
+        ],
     )
     return NotificationsRuntime(
         outbox=outbox,
@@ -196,3 +287,9 @@ def build_notifications_runtime(
         leader=outbox.leader_lock(),
         settings=settings,
     )
+
+
+def _between(start: time, end: time) -> timedelta:
+    """How long from one time of day to a later one."""
+    day = date(2000, 1, 1)
+    return datetime.combine(day, end) - datetime.combine(day, start)

@@ -184,7 +184,7 @@ class JobScheduler:
         for deadline in self.deadline_jobs:
             ready = local_at(day, deadline.ready_at, self.zone)
             by = local_at(day, deadline.deliver_by, self.zone)
-            if ready <= now < by:
+            if ready <= now < by and (deadline.runs_on is None or deadline.runs_on(day)):
                 await self._plan(deadline.name, day)
                 caught.append(deadline.name)
         return caught
@@ -216,6 +216,9 @@ class JobScheduler:
         """Plan a deadline job's run for the day and schedule it (or run it now)."""
         day = day or self.today()
         period = day.isoformat()
+        deadline = next(job for job in self.deadline_jobs if job.name == name)
+        if deadline.runs_on is not None and not deadline.runs_on(day):
+            return None  # not one of its days (the monthly extract runs on one day a month)
         if await self.outbox.job_run(name, period) is not None:
             return None
         plan = await self.plan(name, day)

@@ -11,11 +11,24 @@ from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
+class Button:
+    """An inline keyboard button whose press comes back to the bot as ``callback_data``."""
+
+    text: str
+    callback_data: str
+
+
+# Rows of buttons under a message (an inline keyboard); empty: none.
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class TextPart:
-    """One ``sendMessage`` (at most 4096 characters once parsed)."""
+    """One ``sendMessage`` (at most 4096 characters once parsed), with an optional keyboard."""
 
     text: str
     parse_mode: str | None = "HTML"
+    keyboard: Keyboard = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +39,7 @@ class DocumentPart:
     file_name: str
     caption: str | None = None
     parse_mode: str | None = "HTML"
+    keyboard: Keyboard = ()
 
 
 Part = TextPart | DocumentPart

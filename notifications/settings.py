@@ -57,8 +57,12 @@ class NotificationsSettings(BaseModel):
     mark_grace_minutes: float = Field(default=10.0, ge=0, le=240)
     notify_pupils_of_marks: bool = True
     notify_pupils_of_absences: bool = False
+    notify_pupils_of_homework: bool = True
     mark_mode: Mode = "instant"
     absence_mode: Mode = "instant"
+    # Homework set or changed: by default folded into the evening digest (one message a day).
+    homework_mode: Mode = "digest"
+    news_mode: Mode = "instant"
     quiet_from: time = time(21, 0)
     quiet_to: time = time(7, 0)
 
@@ -67,6 +71,9 @@ class NotificationsSettings(BaseModel):
     # Deliver from the bot process (`ejournal run`, `ejournal demo`). Set false when a separate
     # `python -m notifications worker` runs instead (on SQLite, exactly one of them may run).
     run_in_bot: bool = True
+    # Everyone's digest time unless they chose their own (/settings: 06:00-22:00). A digest
+    # missed by more than (digest_deadline - digest_time), e.g. the engine was down, waits for
+    # the next day's.
     digest_time: time = time(18, 0)
     digest_deadline: time = time(20, 0)
     # The timetable push (school rule 3.3): each school day at ``timetable_push_time`` everyone
@@ -76,6 +83,22 @@ class NotificationsSettings(BaseModel):
     timetable_push_time: time = time(11, 0)
     timetable_deadline: time = time(12, 0)
     timetable_watch_time: time = time(11, 30)
+    # Teachers' and parents' notices: the same-day absence message carries a "report the reason"
+    # button (for guardians with full rights, when no note covers the day); at
+    # ``teacher_reminder_time`` on a school day each teacher whose lessons miss a topic or
+    # attendance gets one reminder (caught up on start until ``teacher_reminder_until``).
+    absence_report_button: bool = True
+    teacher_reminders: bool = True
+    teacher_reminder_time: time = time(16, 0)
+    teacher_reminder_until: time = time(20, 0)
+    # Monthly progress extracts (school rule 5.1): on ``extract_day`` of each month at
+    # ``extract_time`` every pupil with an account and every guardian with full rights gets the
+    # previous month's extract as a PDF (rendered when sent), delivered by ``extract_deadline``;
+    # then each class teacher gets the counts and can print the missing ones.
+    monthly_extracts: bool = True
+    extract_day: int = Field(default=1, ge=1, le=28)
+    extract_time: time = time(9, 0)
+    extract_deadline: time = time(18, 0)
     coalesce: bool = True
     misfire_grace_s: int = Field(default=3600, ge=1, le=86400)
     max_instances: int = Field(default=1, ge=1, le=10)
@@ -89,6 +112,10 @@ class NotificationsSettings(BaseModel):
         "timetable_push_time",
         "timetable_deadline",
         "timetable_watch_time",
+        "teacher_reminder_time",
+        "teacher_reminder_until",
+        "extract_time",
+        "extract_deadline",
     )
     @classmethod
     def _schedulable(cls, value: time) -> time:
@@ -104,5 +131,11 @@ class NotificationsSettings(BaseModel):
             raise ValueError(msg)
         if self.timetable_deadline <= self.timetable_watch_time:
             msg = "timetable_deadline must be later than timetable_watch_time on the same day"
+            raise ValueError(msg)
+        if self.teacher_reminder_until <= self.teacher_reminder_time:
+            msg = "teacher_reminder_until must be later than teacher_reminder_time on the same day"
+            raise ValueError(msg)
+        if self.extract_deadline <= self.extract_time:
+            msg = "extract_deadline must be later than extract_time on the same day"
             raise ValueError(msg)
         return self

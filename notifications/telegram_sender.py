@@ -24,13 +24,19 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.types import BufferedInputFile, Message
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 
 from notifications.sender import (
     ChatMigrated,
     Delivered,
     DocumentPart,
     Failed,
+    Keyboard,
     Outcome,
     Part,
     RecipientGone,
@@ -66,6 +72,18 @@ def outcome_of(error: BaseException) -> Outcome:  # noqa: PLR0911 - one answer p
     raise error
 
 
+def markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
+    """The Bot API's inline keyboard for a part's buttons (None: no keyboard)."""
+    if not keyboard:
+        return None
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=b.text, callback_data=b.callback_data) for b in row]
+            for row in keyboard
+        ]
+    )
+
+
 class TelegramSender:
     """Implements :class:`notifications.sender.Sender` with an aiogram ``Bot``.
 
@@ -99,6 +117,7 @@ class TelegramSender:
                     chat_id,
                     part.text,
                     parse_mode=part.parse_mode,
+                    reply_markup=markup(part.keyboard),
                     request_timeout=int(self._timeout),
                 )
             else:
@@ -115,6 +134,7 @@ class TelegramSender:
             BufferedInputFile(part.content, filename=part.file_name),
             caption=part.caption,
             parse_mode=part.parse_mode,
+            reply_markup=markup(part.keyboard),
             request_timeout=int(self._timeout),
         )
 

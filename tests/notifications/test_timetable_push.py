@@ -456,7 +456,7 @@ async def test_the_runtime_runs_the_push_at_its_time_and_the_report_shows_when_i
     await substitute(core, world, FRI, 3)
     await publish(core, world, FRI)
     runtime = build_notifications_runtime(core, NotificationsSettings(), RecordingSender())
-    assert [job.name for job in runtime.scheduler.deadline_jobs] == [TIMETABLE]
+    assert [job.name for job in runtime.scheduler.deadline_jobs] == [TIMETABLE, "extract"]
     assert REMINDER in [job.name for job in runtime.scheduler.jobs]
     assert await runtime.scheduler.catch_up() == []  # 10:00: not yet
 
