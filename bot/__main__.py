@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 
 from aiogram.exceptions import TelegramUnauthorizedError
 
+from bot.calendar_server import CalendarListenError, calendar_beside
 from bot.demo import run_demo
 from bot.i18n import Translator, load_catalogs
 from bot.logs import configured_secrets, quiet_updates
@@ -22,6 +23,7 @@ from core.bootstrap import Core
 from core.cli import Console, Extension, cmd_db_upgrade
 from core.cli import main as console_main
 from core.config import CoreSettings, DatabaseSettings
+from core.services.preferences import NotificationDefaults
 from notifications import cli as notifications_cli
 from notifications.runtime import build_notifications_runtime
 from notifications.settings import NotificationsSettings
@@ -51,11 +53,19 @@ async def cmd_run(console: Console, args: argparse.Namespace) -> int:
     shutdown = Shutdown()
     remove = shutdown.install_signal_handlers()
     try:
-        async with notifications_beside(console.core, settings)(settings):
-            await serve(console.core, settings, mode=mode, shutdown=shutdown)
+        async with calendar_beside(console.core, settings.calendar) as feeds:
+            if feeds is not None:  # links name the running server unless public_url is set
+                calendar = settings.calendar.served_at(feeds.local_base)
+                settings = settings.model_copy(update={"calendar": calendar})
+            async with notifications_beside(console.core, settings)(settings):
+                await serve(console.core, settings, mode=mode, shutdown=shutdown)
     except TelegramUnauthorizedError:
         print(t("run.token_refused"), file=sys.stderr)  # noqa: T201
         return 1
+    except CalendarListenError as exc:
+        detail = exc.strerror or type(exc).__name__
+        print(t("calendar.cannot_listen", address=exc.address, detail=detail), file=sys.stderr)  # noqa: T201
+        return 2
     finally:
         remove()
     return 0
@@ -104,6 +114,21 @@ class ProductSettings(AppSettings):
     def mark_grace_minutes(self) -> float | None:
         """``[notifications] mark_grace_minutes``: teachers are told when parents will hear."""
         return self.notifications.mark_grace_minutes
+
+    def notification_defaults(self) -> NotificationDefaults:
+        """``[notifications]`` modes, quiet hours and digest time: /settings shows them."""
+        engine = self.notifications
+        return NotificationDefaults(
+            modes={
+                "mark": engine.mark_mode,
+                "absence": engine.absence_mode,
+                "homework": engine.homework_mode,
+                "news": engine.news_mode,
+            },
+            quiet_from=engine.quiet_from,
+            quiet_to=engine.quiet_to,
+            digest_at=engine.digest_time,
+        )
 
 
 def notifications_beside(core: Core, settings: CoreSettings) -> Companion:

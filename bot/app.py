@@ -60,5 +60,8 @@ def build_dispatcher(
     )
     register_error_handler(dp, catalogs)
     dp["mark_grace_minutes"] = settings.mark_grace_minutes()  # handlers tell teachers
+    dp["notification_defaults"] = settings.notification_defaults()  # /settings shows them
+    # The base of calendar feed links (/calendar); None when the feed server is off.
+    dp["calendar_base"] = settings.calendar.feed_base() if settings.calendar.enabled else None
     dp.include_routers(*feature_routers())
     return dp

@@ -71,6 +71,32 @@ class AbsencesCb(CallbackData, prefix="ab"):
     pupil_id: int
 
 
+class DiaryCb(CallbackData, prefix="dy"):
+    """A pupil's diary: the week (``w``) of ``day`` or that one day (``d``) in detail.
+
+    ``day`` is a date ordinal, or ``TODAY`` (0) / ``NEXT_SCHOOL_DAY`` (1) in the school's
+    zone when pressed. Only ids and a date: core checks every time that the person pressing
+    may read the pupil.
+    """
+
+    view: Literal["w", "d"]
+    pupil_id: int
+    day: int
+
+
+class DiaryFileCb(CallbackData, prefix="df"):
+    """Send one homework file of a pupil's diary; core checks the pupil and the file."""
+
+    pupil_id: int
+    file_id: int
+
+
+class PupilHomeworkCb(CallbackData, prefix="dh"):
+    """A pupil's homework due tomorrow and later this school week."""
+
+    pupil_id: int
+
+
 class LanguageCb(CallbackData, prefix="lng"):
     """Pick the language the bot speaks."""
 
@@ -332,10 +358,227 @@ class AbsenceDayCb(CallbackData, prefix="ad"):
     day: int
 
 
+CalendarAction = Literal["pupil", "new", "ask", "revoke"]
+
+
+class CalendarCb(CallbackData, prefix="cal"):
+    """Calendar feed links of a pupil: the list, a new link, revoke one (asked first).
+
+    ``feed_id`` is 0 for ``pupil`` and ``new``. Untrusted: core checks that the person pressing
+    may hold links of the pupil and owns the link, every time.
+    """
+
+    action: CalendarAction
+    pupil_id: int
+    feed_id: int = 0
+
+
+SettingsView = Literal["menu", "language", "quiet", "digest"]
+NotifyTopic = Literal["mark", "absence", "homework", "news"]
+NotifyChoice = Literal["ask", "instant", "digest", "off"]
+
+
+class SettingsCb(CallbackData, prefix="set"):
+    """/settings: the overview, the language picker, the quiet-hours or digest-time choices."""
+
+    view: SettingsView
+
+
+class NotifyCb(CallbackData, prefix="sn"):
+    """One kind of notification: show its choices (``ask``) or choose how it arrives.
+
+    The account is the one pressing (never in the button); core checks the kind is theirs.
+    """
+
+    topic: NotifyTopic
+    mode: NotifyChoice
+
+
+class QuietHoursCb(CallbackData, prefix="sq"):
+    """Quiet hours from ``start`` to ``end``, in minutes after midnight.
+
+    Equal values: no quiet hours; -1 and -1: the school default. Untrusted: core accepts whole
+    quarter hours only.
+    """
+
+    start: int
+    end: int
+
+
+class DigestTimeCb(CallbackData, prefix="sdt"):
+    """The digest time, minutes after midnight (-1: the school's). Core validates it."""
+
+    minutes: int
+
+
+HistorySince = Literal["yesterday", "week", "month"]
+
+
+class HistoryCb(CallbackData, prefix="his"):
+    """A pupil's change history since a preset day, one page (``offset``) of it.
+
+    Core checks every time that the person pressing may read the pupil.
+    """
+
+    pupil_id: int
+    since: HistorySince
+    offset: int = 0
+
+
+BroadcastAction = Literal[
+    "school",  # the audience menu of a school; ref: the school id (0: pick the school)
+    "kind",  # an audience was picked; ref: its index in bot.views.broadcasts.KINDS
+    "target",  # the grade, class or group (0: the whole school); ref: the grade or the id
+    "page",  # a page of classes or groups to pick from; ref: the page
+    "members",  # who in the grade, class or group; ref: the index in MEMBER_CHOICES
+    "ack",  # ask for an acknowledgement, or not (toggle)
+    "urgent",  # urgent, past the quiet hours, or not (toggle; managers)
+    "send",  # send the previewed draft
+    "cancel",  # drop the draft
+    "report",  # the report again (🔄); ref: the broadcast id
+]
+
+
+class BroadcastCb(CallbackData, prefix="bc"):
+    """A step of /broadcast. The draft (audience, text, file) lives in the FSM state.
+
+    ``ref`` is a school id, an index, a grade, a class or group id, a page or a broadcast id
+    (see ``BroadcastAction``). Untrusted: core checks the school, the audience and the
+    report's reader on every call.
+    """
+
+    action: BroadcastAction
+    ref: int = 0
+
+
+class BroadcastAckCb(CallbackData, prefix="ba"):
+    """A recipient's "I have read this" under a broadcast (the notifications engine writes it).
+
+    Untrusted: core accepts it only from a recipient of a broadcast that asked for it.
+    """
+
+    broadcast_id: int
+
+
+ExtractAction = Literal[
+    "pupil",  # a pupil's months; ref: the pupil id
+    "month",  # a pupil's extract of a month as a PDF; ref: the pupil id, month: its ordinal
+    "class",  # a class's pupils; ref: the class id
+    "mmonths",  # which month's missing extracts of a class; ref: the class id
+    "missing",  # a class's missing extracts of a month as one PDF; ref: the class id
+]
+
+
+class ExtractCb(CallbackData, prefix="ex"):
+    """/extract: a pupil's months, a month's PDF, a class's pupils, its missing extracts.
+
+    ``month`` is a month's ordinal (year × 12 + month − 1; 0 when no month is meant). Untrusted:
+    core checks every time that the person pressing may read the pupil or print the class.
+    The notifications engine writes the ``missing`` button of the class teacher's monthly
+    count as text (``notifications.extracts.missing_callback``); a test keeps both equal.
+    """
+
+    action: ExtractAction
+    ref: int
+    month: int = 0
+
+
+PeriodMarksAction = Literal["pick", "open", "all"]
+
+
+class PeriodMarksCb(CallbackData, prefix="pm"):
+    """A group's semester or year marks: the periods (``pick``), a period's sheet, confirm all.
+
+    ``term`` is the semester number, 0 for the year mark. Core checks every time that the
+    person pressing teaches the group.
+    """
+
+    action: PeriodMarksAction
+    group_id: int
+    term: int
+
+
+ReportKind = Literal["menu", "journal", "jclass", "attendance", "stats", "school", "cards"]
+
+
+class ReportsCb(CallbackData, prefix="rp"):
+    """/reports: the menu, then a report's choices.
+
+    ``target`` is 0 for the list of choices, else a group id (``journal``: its periods) or a
+    class id (``jclass``: its journals; ``attendance``: its months; ``stats``: its periods;
+    ``cards``: make its report cards) or a school id (``school``: its periods for whole-school
+    statistics). Core checks the target every time.
+    """
+
+    kind: ReportKind
+    target: int = 0
+
+
+ReportFileKind = Literal["journal", "attendance", "stats", "school"]
+
+
+class ReportFileCb(CallbackData, prefix="rf"):
+    """Make a report as PDF or XLSX.
+
+    ``journal``: ``target`` a group id, ``period`` a semester number (0: the school year);
+    ``attendance``: a class id and the month as YYYYMM; ``stats``: a class id, ``school``: a
+    school id, each with a semester number (0: the year). Core checks the target every time.
+    """
+
+    what: ReportFileKind
+    fmt: Literal["pdf", "xlsx"]
+    target: int
+    period: int
+
+
+class ReportCardsCb(CallbackData, prefix="rc"):
+    """A class's report cards: the PDF (``make``), "send to the families?" (``ask``), send."""
+
+    action: Literal["make", "ask", "send"]
+    class_id: int
+
+
+MailAction = Literal[
+    "inbox",  # the inbox; ref: the offset
+    "thread",  # a thread; ref: the thread id
+    "file",  # a message's attachment; ref: the message id
+    "new",  # write a message: who is it about (parents), then whom
+    "child",  # about this child; ref: the pupil id (0: about no child)
+    "groups",  # the recipient groups; arg: the page
+    "group",  # the people of a group; ref: its position, arg: the page
+    "to",  # write to this person; ref: the person id, arg: the child they are listed for
+    "send",  # send the draft in the FSM state
+    "cancel",  # drop the draft or the answer being written
+    "reply",  # answer a message; ref: the message id
+    "read",  # mark a message read; ref: the message id
+    "report",  # report a message to the administration (asks why); ref: the message id
+    "susp",  # suspend a reported sender; ref: the report id, arg: days (0: until lifted)
+    "resume",  # lift a person's suspension; ref: the person id
+    "suspended",  # the suspended senders of the schools one manages
+]
+
+
+class MailCb(CallbackData, prefix="ml"):
+    """Journal mail: the inbox, a thread, writing, answering, reporting, suspending.
+
+    Ids are lookups, never grants: core checks the matrix, the thread's participants and the
+    managed schools on every press. The draft (recipient, text, file id) lives in the FSM state.
+    The notifications engine writes ``reply``/``read``/``report``/``susp`` buttons as strings.
+    """
+
+    action: MailAction
+    ref: int = 0
+    arg: int = 0
+
+
 ALL_CALLBACKS: tuple[type[CallbackData], ...] = (
+    MailCb,
     MenuCb,
     MarksCb,
     AbsencesCb,
+    DiaryCb,
+    DiaryFileCb,
+    PupilHomeworkCb,
     LanguageCb,
     LogoutCb,
     InvitesCb,
@@ -364,4 +607,17 @@ ALL_CALLBACKS: tuple[type[CallbackData], ...] = (
     NoteCb,
     NotesQueueCb,
     AbsenceDayCb,
+    CalendarCb,
+    SettingsCb,
+    NotifyCb,
+    QuietHoursCb,
+    DigestTimeCb,
+    HistoryCb,
+    BroadcastCb,
+    BroadcastAckCb,
+    ExtractCb,
+    PeriodMarksCb,
+    ReportsCb,
+    ReportFileCb,
+    ReportCardsCb,
 )

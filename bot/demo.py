@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from bot.calendar_server import calendar_beside
 from bot.i18n import Translator
 from bot.journal import JournalCore
 from bot.logs import redact_secrets
@@ -172,13 +173,6 @@ async def _serve_demo(
                 language_code=user.language,
                 phone=user.phone,
             )
-        bot_settings = settings.model_copy(
-            update={
-                "bot": settings.bot.model_copy(
-                    update={"token": SecretStr(token), "api_base": sandbox.api_url}
-                )
-            }
-        )
         url = f"{sandbox.base_url}/"
         background: set[asyncio.Task[None]] = set()
 
@@ -187,13 +181,29 @@ async def _serve_demo(
             if open_browser:
                 background.add(asyncio.get_running_loop().create_task(_open_browser(url)))
 
-        try:
-            async with companion(bot_settings):
-                await serve(core, bot_settings, mode="polling", shutdown=shutdown, ready=ready)
-        finally:
-            for task in background:
-                task.cancel()
-            await asyncio.gather(*background, return_exceptions=True)
+        # Calendar feeds on [calendar] listen; links name this local server (the demo's
+        # personas subscribe from this computer), whatever public_url says.
+        async with calendar_beside(core, settings.calendar) as feeds:
+            calendar = (
+                settings.calendar.model_copy(update={"public_url": feeds.local_base})
+                if feeds is not None
+                else settings.calendar
+            )
+            bot_settings = settings.model_copy(
+                update={
+                    "bot": settings.bot.model_copy(
+                        update={"token": SecretStr(token), "api_base": sandbox.api_url}
+                    ),
+                    "calendar": calendar,
+                }
+            )
+            try:
+                async with companion(bot_settings):
+                    await serve(core, bot_settings, mode="polling", shutdown=shutdown, ready=ready)
+            finally:
+                for task in background:
+                    task.cancel()
+                await asyncio.gather(*background, return_exceptions=True)
 
 
 async def _open_browser(url: str) -> None:

@@ -391,6 +391,10 @@ async def serve(
         else:
             await _serve_webhook(bot, dp, settings, shutdown=shutdown, seen=seen, ready=ready)
     finally:
+        try:  # routers stop their own background work (a broadcast's status watchers)
+            await dp.emit_shutdown(bot=bot)
+        except Exception:
+            log.exception("bot %s: a shutdown hook failed", bot.id)
         await bot.session.close()
         log.info("bot %s: stopped", bot.id)
 

@@ -1,5 +1,7 @@
 """Owns the bot's configuration: the ``[bot]`` and ``[demo]`` tables and ``AppSettings``.
 
+``[calendar]`` (the feed server) is defined next to its server in ``bot.calendar_server``.
+
 Validated once at start-up; the token and the webhook secret are ``SecretStr`` and never printed.
 """
 
@@ -10,7 +12,9 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 
+from bot.calendar_server import CalendarSettings
 from core.config import CoreSettings, DatabaseSettings, Section
+from core.services.preferences import DEFAULTS, NotificationDefaults
 
 DEMO_DATABASE_URL = "sqlite+aiosqlite:///./data/demo.sqlite3"
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -83,6 +87,7 @@ class AppSettings(CoreSettings):
 
     bot: BotSettings = BotSettings()
     demo: DemoSettings = DemoSettings()
+    calendar: CalendarSettings = CalendarSettings()
 
     def mark_grace_minutes(self) -> float | None:
         """How long a new mark waits before families hear of it; None when this is unknown.
@@ -91,6 +96,14 @@ class AppSettings(CoreSettings):
         table, answers (``bot.__main__.ProductSettings``). The bot never imports notifications.
         """
         return None
+
+    def notification_defaults(self) -> NotificationDefaults:
+        """What /settings shows as the school default (``[notifications]``, composed the same way).
+
+        The shipped defaults here; ``bot.__main__.ProductSettings`` answers with the configured
+        ones.
+        """
+        return DEFAULTS
 
 
 def run_problem(settings: AppSettings, mode: str) -> str | None:

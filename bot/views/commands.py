@@ -5,6 +5,8 @@ from __future__ import annotations
 from aiogram.types import BotCommand
 
 from bot.i18n import Translator
+from bot.views.calendar import follows_calendar
+from bot.views.mail import uses_mail
 from bot.views.people import follows_pupils, full_guardian, manages, onboards, teaches
 from core.services.accounts import Identity
 
@@ -13,18 +15,27 @@ COMMAND_KEYS: dict[str, str] = {
     "start": "command.start",
     "marks": "command.marks",
     "absences": "command.absences",
+    "history": "history.command",
+    "extract": "extracts.command",
+    "diary": "diary.command",
+    "homework": "homework.command",
     "absent": "notes.command.absent",
     "notes": "notes.command.notes",
     "today": "today.command",
     "timetable": "command.timetable",
+    "calendar": "calendar.command",
     "grades": "grades.command",
     "groups": "command.groups",
+    "reports": "reports.command",
     "news": "command.news",
+    "mail": "mailbox.command",
+    "broadcast": "broadcast.command",
     "carers": "command.carers",
     "invites": "command.invites",
     "connections": "command.connections",
     "people": "command.people",
     "changes": "changes.command",
+    "settings": "settings.command",
     "language": "command.language",
     "help": "command.help",
     "logout": "command.logout",
@@ -41,27 +52,36 @@ def command_names(identity: Identity) -> tuple[str, ...]:
     viewer = identity.viewer
     names = ["start"]
     if follows_pupils(identity):
-        names += ["marks", "absences"]
+        names += ["diary", "homework", "marks", "absences"]
     if full_guardian(viewer):
         names.append("absent")
+    if follows_pupils(identity):
+        names.append("history")
+    # progress extracts: one's own or children's, and class teachers print their class's
+    names += ["extract"] if follows_pupils(identity) or onboards(viewer) else []
     if teaches(viewer):
         names += ["today", "grades"]
     if follows_pupils(identity) or teaches(viewer):
         names.append("timetable")
+    if follows_calendar(identity):
+        names.append("calendar")
     if teaches(viewer) or manages(viewer):
         names.append("groups")
+    names += ["reports"] if teaches(viewer) or manages(viewer) else []  # rule 5.4, 5.2
     if onboards(viewer):  # class teachers and managers decide absence notes
         names.append("notes")
     if manages(viewer):
         names.append("changes")
     names.append("news")  # everyone of a school reads its news
+    names += ["mail"] if uses_mail(viewer) else []  # journal mail (rules 4.1-4.2)
+    names += ["broadcast"] if teaches(viewer) or manages(viewer) else []  # staff only
     if full_guardian(viewer):
         names.append("carers")
     if onboards(viewer):
         names += ["invites", "connections"]
     if manages(viewer):
         names.append("people")
-    names += ["language", "help", "logout"]
+    names += ["settings", "language", "help", "logout"]
     return tuple(names)
 
 

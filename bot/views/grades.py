@@ -12,7 +12,15 @@ from decimal import Decimal
 
 from aiogram.types import InlineKeyboardButton
 
-from bot.callbacks import AssessmentCb, GradeKindCb, GradesCb, MarkKey, MarkKeyCb, MarkKindName
+from bot.callbacks import (
+    AssessmentCb,
+    GradeKindCb,
+    GradesCb,
+    MarkKey,
+    MarkKeyCb,
+    MarkKindName,
+    PeriodMarksCb,
+)
 from bot.i18n import Translator
 from bot.views.common import Screen, day, decimal, esc, fit, keyboard, menu_row, short_day
 from core.domain.mark_entry import LineError
@@ -117,6 +125,10 @@ def group_screen(listing: GroupAssessments, t: Translator, *, period: int | None
                 ).pack(),
             )
         ]
+    )
+    marks_of_period = PeriodMarksCb(action="pick", group_id=listing.group.id, term=0)
+    rows.append(  # semester and year marks (bot/routers/period_marks.py)
+        [InlineKeyboardButton(text=t("period_marks.button"), callback_data=marks_of_period.pack())]
     )
     return Screen("\n".join(lines), keyboard([*rows, menu_row(t)]))
 

@@ -15,14 +15,18 @@ from bot.callbacks import (
     AbsencesCb,
     CarersCb,
     ConnectionsCb,
+    DiaryCb,
     InvitesCb,
+    MailCb,
     MarksCb,
     NewsCb,
+    SettingsCb,
     TodayCb,
 )
 from bot.i18n import Translator
 from bot.journal import Child
 from bot.views.common import Screen, esc, keyboard
+from bot.views.mail import uses_mail
 from bot.views.people import follows_pupils, full_guardian, onboards, role_list, teaches
 from core.services.accounts import Identity
 
@@ -54,16 +58,20 @@ def main_menu(identity: Identity, family: Sequence[Child], t: Translator) -> Scr
     if teaches(viewer):
         rows.append([_button(t("today.menu"), TodayCb(day=0).pack())])
     if viewer.is_pupil:
+        rows.append([_button(t("diary.menu_mine"), _diary(identity.person.id))])
         rows.append(_pupil_row(identity.person.id, t("menu.my_marks"), t("menu.my_absences")))
-    rows += [
-        _pupil_row(
-            child.pupil_id,
-            t("menu.marks_of", name=child.given_name),
-            t("menu.absences_of", name=child.given_name),
+    for child in family:
+        rows.append([_button(t("diary.menu_of", name=child.given_name), _diary(child.pupil_id))])
+        rows.append(
+            _pupil_row(
+                child.pupil_id,
+                t("menu.marks_of", name=child.given_name),
+                t("menu.absences_of", name=child.given_name),
+            )
         )
-        for child in family
-    ]
     rows.append([_button(t("menu.news"), NewsCb(action="page", ref=0).pack())])
+    if uses_mail(viewer):
+        rows.append([_button(t("mailbox.menu"), MailCb(action="inbox").pack())])
     if full_guardian(viewer):
         rows.append([_button(t("menu.carers"), CarersCb(action="list", pupil_id=0).pack())])
     if onboards(viewer):
@@ -73,11 +81,17 @@ def main_menu(identity: Identity, family: Sequence[Child], t: Translator) -> Scr
                 _button(t("menu.connections"), ConnectionsCb(class_id=0).pack()),
             ]
         )
+    rows.append([_button(t("settings.menu"), SettingsCb(view="menu").pack())])
     return Screen("\n\n".join(lines), keyboard(rows))
 
 
 def _button(text: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=data)
+
+
+def _diary(pupil_id: int) -> str:
+    """This week of the pupil's diary."""
+    return DiaryCb(view="w", pupil_id=pupil_id, day=0).pack()
 
 
 def _pupil_row(pupil_id: int, marks: str, absences: str) -> list[InlineKeyboardButton]:

@@ -14,12 +14,15 @@ from bot.callbacks import (
     AbsencesCb,
     CarersCb,
     ConnectionsCb,
+    DiaryCb,
     InvitesCb,
     LanguageCb,
+    MailCb,
     MarksCb,
     MenuCb,
     NewsCb,
     NoteFormCb,
+    SettingsCb,
     TodayCb,
 )
 from bot.journal import Child
@@ -122,12 +125,16 @@ async def test_parent_start_greets_by_name_with_a_row_per_child(chats: Chats) ->
     assert menu.text.startswith("Sveiki, <b>Līga</b>!")
     assert "Jūsu lomas: vecāks." in menu.text
     assert buttons(menu) == {
+        "📖 Jānis: dienasgrāmata": DiaryCb(view="w", pupil_id=a.pupil_5a, day=0).pack(),
+        "📖 Ērika: dienasgrāmata": DiaryCb(view="w", pupil_id=a.pupil_2a, day=0).pack(),
         "📘 Jānis: vērtējumi": MarksCb(pupil_id=a.pupil_5a).pack(),
         "📅 Jānis: kavējumi": AbsencesCb(pupil_id=a.pupil_5a).pack(),
         "📘 Ērika: vērtējumi": MarksCb(pupil_id=a.pupil_2a).pack(),
         "📅 Ērika: kavējumi": AbsencesCb(pupil_id=a.pupil_2a).pack(),
         "📰 Skolas ziņas": NewsCb(action="page", ref=0).pack(),
+        "✉️ Pasts": MailCb(action="inbox").pack(),
         "👵 Aprūpētāji": CarersCb(action="list", pupil_id=0).pack(),
+        "⚙️ Iestatījumi": SettingsCb(view="menu").pack(),
     }
     chat_commands = [
         c
@@ -136,12 +143,19 @@ async def test_parent_start_greets_by_name_with_a_row_per_child(chats: Chats) ->
     ]
     assert [c.command for c in chat_commands[-1].commands] == [
         "start",
+        "diary",
+        "homework",
         "marks",
         "absences",
         "absent",
+        "history",
+        "extract",
         "timetable",
+        "calendar",
         "news",
+        "mail",
         "carers",
+        "settings",
         "language",
         "help",
         "logout",
@@ -157,20 +171,27 @@ async def test_class_teacher_menu_has_roles_and_onboarding_buttons_in_english(
     assert buttons(menu) == {
         "📋 My lessons today": TodayCb(day=0).pack(),
         "📰 School news": NewsCb(action="page", ref=0).pack(),
+        "✉️ Mail": MailCb(action="inbox").pack(),
         "🎟 Invitations": InvitesCb(audience="menu", target=0).pack(),
         "🔗 Connections": ConnectionsCb(class_id=0).pack(),
+        "⚙️ Settings": SettingsCb(view="menu").pack(),
     }
     commands = [c for c in chats.session.calls if isinstance(c, SetMyCommands)][-1]
     assert [c.command for c in commands.commands] == [
         "start",
+        "extract",
         "today",
         "grades",
         "timetable",
         "groups",
+        "reports",
         "notes",
         "news",
+        "mail",
+        "broadcast",
         "invites",
         "connections",
+        "settings",
         "language",
         "help",
         "logout",
@@ -262,7 +283,8 @@ async def test_language_switch(core: Core, chats: Chats) -> None:
     [help_reply] = await parent.send("/help")
     assert "your children's marks" in help_reply.text
     commands = [c for c in chats.session.calls if isinstance(c, SetMyCommands)][-1]
-    assert commands.commands[1].description == "Marks this semester"
+    assert commands.commands[1].description == "the diary, week by week"
+    assert commands.commands[3].description == "Marks this semester"
 
 
 async def test_anything_else_gets_a_hint(chats: Chats) -> None:

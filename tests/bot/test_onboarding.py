@@ -59,8 +59,9 @@ async def test_a_parent_opens_the_invitation_and_gets_the_parent_menu(
     assert menu.text.startswith("Sveiki, <b>Līga</b>!")
     assert set(buttons(menu)) >= {"📘 Ērika: vērtējumi", "📘 Jānis: vērtējumi", "👵 Aprūpētāji"}
     assert chats.chat_commands(NEWCOMER) == [
-        "start", "marks", "absences", "absent", "timetable", "news", "carers",
-        "language", "help", "logout",
+        "start", "diary", "homework", "marks", "absences", "absent", "history", "extract",
+        "timetable", "calendar", "news", "mail", "carers", "settings", "language", "help",
+        "logout",
     ]  # fmt: skip
     assert issued.code not in caplog.text
     [used] = await chats.user(SECOND).send(f"/start {issued.code}")
@@ -212,7 +213,13 @@ async def test_a_parent_invites_a_carer_who_sees_the_child_read_only(
     welcome, menu = await chats.user(GRANDMA).send(f"/start {code}")
     assert "Jānis" in welcome.text
     assert "tikai skatīšanās" in welcome.text
-    assert set(buttons(menu)) == {"📘 Jānis: vērtējumi", "📅 Jānis: kavējumi", "📰 Skolas ziņas"}
+    assert set(buttons(menu)) == {
+        "📖 Jānis: dienasgrāmata",
+        "📘 Jānis: vērtējumi",
+        "📅 Jānis: kavējumi",
+        "📰 Skolas ziņas",
+        "⚙️ Iestatījumi",
+    }
     assert "Jūsu lomas: aprūpētājs (tikai skatīšanās)." in menu.text
     [screen] = await chats.user(GRANDMA).press(MarksCb(pupil_id=a.pupil_5a).pack())
     assert "Jānis Alfa-Bērziņš (5.a)" in screen.text
@@ -238,21 +245,26 @@ async def test_a_teacher_who_is_also_a_parent_sees_both_menus(core: Core, chats:
     assert "Jūsu lomas: priekšmeta skolotājs, klases audzinātājs, vecāks." in menu.text
     assert list(buttons(menu)) == [
         "📋 Manas stundas šodien",
+        "📖 Ērika: dienasgrāmata",
         "📘 Ērika: vērtējumi",
         "📅 Ērika: kavējumi",
         "📰 Skolas ziņas",
+        "✉️ Pasts",
         "👵 Aprūpētāji",
         "🎟 Ielūgumi",
         "🔗 Pievienošanās",
+        "⚙️ Iestatījumi",
     ]
     assert chats.chat_commands(TEACHER) == [
-        "start", "marks", "absences", "absent", "today", "grades", "timetable", "groups", "notes",
-        "news", "carers", "invites", "connections", "language", "help", "logout",
+        "start", "diary", "homework", "marks", "absences", "absent", "history", "extract",
+        "today", "grades", "timetable", "calendar", "groups", "reports", "notes", "news", "mail",
+        "broadcast", "carers", "invites", "connections", "settings", "language", "help", "logout",
     ]  # fmt: skip
     [superuser] = await chats.user(SUPERUSER, "en").send("/start")
     assert chats.chat_commands(SUPERUSER) == [
-        "start", "today", "grades", "timetable", "groups", "notes", "changes", "news", "invites",
-        "connections", "people", "language", "help", "logout",
+        "start", "extract", "today", "grades", "timetable", "groups", "reports", "notes",
+        "changes", "news", "mail", "broadcast", "invites", "connections", "people", "settings",
+        "language", "help", "logout",
     ]  # fmt: skip
     assert "🎟 Invitations" in buttons(superuser)
     [help_text] = await chats.user(SUPERUSER).send("/help")

@@ -37,7 +37,8 @@ def test_names_are_escaped_in_text_but_not_in_buttons() -> None:
     assert "&lt;b&gt;Evil&lt;/b&gt;" in screen.text
     assert "<b>Evil</b>" not in screen.text
     assert screen.keyboard is not None
-    assert screen.keyboard.inline_keyboard[0][0].text == "📘 A&B: vērtējumi"
+    assert screen.keyboard.inline_keyboard[0][0].text == "📖 A&B: dienasgrāmata"
+    assert screen.keyboard.inline_keyboard[1][0].text == "📘 A&B: vērtējumi"
 
 
 def test_subject_names_and_marks_are_escaped() -> None:

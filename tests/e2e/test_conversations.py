@@ -54,7 +54,9 @@ async def test_linked_people_get_their_menu_and_help(
     transcript = await client.transcript(PARENT)
     keyboard = transcript["messages"][1]["reply_markup"]["inline_keyboard"]
     assert [[b["text"] for b in row] for row in keyboard] == [
-        ["📘 Ērika: vērtējumi", "📅 Ērika: kavējumi"],  # Latvian order: Ē before J
+        ["📖 Ērika: dienasgrāmata"],  # Latvian order: Ē before J
+        ["📘 Ērika: vērtējumi", "📅 Ērika: kavējumi"],
+        ["📖 Jānis: dienasgrāmata"],
         ["📘 Jānis: vērtējumi", "📅 Jānis: kavējumi"],
         ["📰 Skolas ziņas"],
         ["👵 Aprūpētāji"],
@@ -64,7 +66,7 @@ async def test_linked_people_get_their_menu_and_help(
     assert "Your account is connected to the school e-journal." in help_en
     # Pressing the child's button answers the callback and shows that child's marks.
     pressed = await client.press_button(
-        PARENT, transcript["messages"][1]["message_id"], keyboard[0][0]["callback_data"]
+        PARENT, transcript["messages"][1]["message_id"], keyboard[1][0]["callback_data"]
     )
     messages = await client.wait_for_bot_messages(PARENT, 3, timeout=10)
     assert messages[2]["text"].startswith("📘 Ērika Alfa-Bērziņa (2.a) — vērtējumi")

@@ -115,8 +115,10 @@ async def test_a_parent_opens_the_deep_link_and_a_second_code_attaches(
     assert menu == "Sveiki, Līga!\n\nJūsu lomas: vecāks.\n\nIzvēlieties, ko apskatīt:"
     _, keyboard = await last_keyboard(client, LIGA)
     assert list(keyboard) == [
+        "📖 Ērika: dienasgrāmata",
         "📘 Ērika: vērtējumi",
         "📅 Ērika: kavējumi",
+        "📖 Jānis: dienasgrāmata",
         "📘 Jānis: vērtējumi",
         "📅 Jānis: kavējumi",
         "📰 Skolas ziņas",
