@@ -20,8 +20,10 @@ from typing import Any, TextIO
 
 from core.archive.cli import add_archive_commands
 from core.bootstrap import Core, build_core
+from core.cli_audit import add_audit_commands
+from core.cli_privacy import add_retention_commands
 from core.cli_reports import add_report_commands
-from core.config import CoreSettings, load_settings, masked
+from core.config import CoreSettings, exposed_secrets_file, load_settings, masked
 from core.documents.slips import invite_slips, render_slips
 from core.domain.access import Viewer
 from core.domain.invites import Purpose, deep_link, valid_bot_username
@@ -648,8 +650,9 @@ def build_parser(extensions: Sequence[Extension] = ()) -> argparse.ArgumentParse
 
     _add_onboarding_commands(sub)
     _add_group_list_commands(sub)
-    add_report_commands(sub)
-    add_archive_commands(sub)
+    for add_commands in (add_report_commands, add_archive_commands, add_retention_commands):
+        add_commands(sub)
+    add_audit_commands(sub)
 
     stats = sub.add_parser("stats", help="entity counts")
     stats.add_argument("--json", action="store_true", help="one JSON object")
@@ -686,6 +689,9 @@ def main(
         return 2
     configure_logging(settings, secrets(settings))
     console = Console(settings, args.lang or settings.school.locale, out)
+    exposed = exposed_secrets_file(args.config)
+    if exposed is not None:  # every command, `run` and `config check` included
+        print(console.t("security.config_readable", path=str(exposed)), file=sys.stderr)  # noqa: T201
     try:
         return asyncio.run(_run(args.handler, console, args))
     except DomainError as error:

@@ -99,6 +99,23 @@ class InvitesSettings(Section):
         return value
 
 
+class RetentionSettings(Section):
+    """``[retention]``: how long each kind of data is kept (docs/security.md, "Retention").
+
+    Years count from the end of the school year the data belongs to; days from the row's time.
+    ``ejournal retention run`` deletes (or, for the audit log's people, anonymizes) what is older.
+    """
+
+    audit_log_years: int = Field(default=5, ge=1, le=100)
+    attendance_years: int = Field(default=5, ge=1, le=100)
+    marks_years: int = Field(default=10, ge=1, le=100)
+    mail_years: int = Field(default=1, ge=1, le=100)
+    news_years: int = Field(default=2, ge=1, le=100)
+    access_requests_years: int = Field(default=3, ge=1, le=100)
+    deliveries_days: int = Field(default=90, ge=1, le=36500)
+    link_attempts_days: int = Field(default=30, ge=1, le=36500)
+
+
 class CoreSettings(BaseSettings):
     """Settings every ejournal process needs."""
 
@@ -113,6 +130,7 @@ class CoreSettings(BaseSettings):
     school: SchoolSettings = SchoolSettings()
     logging: LoggingSettings = LoggingSettings()
     invites: InvitesSettings = InvitesSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -160,6 +178,42 @@ def load_settings(path: Path | None = None, model: type[SettingsT] = CoreSetting
         raise InvalidInput(
             "config.invalid", path=str(chosen or "(defaults)"), detail=problems
         ) from exc
+
+
+# Keys of a config file whose values are secrets (a URL with a password counts too).
+SECRET_KEYS = (("bot", "token"), ("bot", "webhook_secret"), ("database", "password"))
+
+
+def exposed_secrets_file(path: Path | None) -> Path | None:
+    """``path`` when it holds a secret and its group or others may read it, else None.
+
+    A bot token in a world-readable file lets any local user take over the bot: the console warns.
+    Unreadable or invalid files are none of this check's business (loading reports them).
+    """
+    chosen = resolve_config_path(path)
+    if chosen is None:
+        return None
+    try:
+        if not chosen.stat().st_mode & 0o077:
+            return None
+        data = _read_toml(chosen)
+    except (OSError, InvalidInput):
+        return None
+    for section, key in SECRET_KEYS:
+        table = data.get(section)
+        if isinstance(table, dict) and table.get(key):
+            return chosen
+    if _has_url_password(data):
+        return chosen
+    return None
+
+
+def _has_url_password(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_has_url_password(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_has_url_password(item) for item in value)
+    return isinstance(value, str) and "://" in value and mask_url(value) != value
 
 
 def masked(settings: BaseSettings) -> dict[str, Any]:

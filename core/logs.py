@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -43,6 +44,33 @@ class SecretRedactor(logging.Filter):
         return True
 
 
+class DatabaseDetailRedactor(logging.Filter):
+    """Masks the values a database server quotes in its errors (PostgreSQL's ``Key (x)=(v)``).
+
+    A duplicate personal code or phone number comes back inside the error text itself, which
+    ``hide_parameters`` cannot hide; a logged traceback must not carry it.
+    """
+
+    _KEY_VALUES = re.compile(
+        r"(Key \([^)]*\)=\()(.*?)(\)( already exists| is not present|$))", re.MULTILINE
+    )
+
+    def redact(self, text: str) -> str:
+        """The text with every quoted key value replaced."""
+        return self._KEY_VALUES.sub(rf"\g<1>{REDACTED}\g<3>", text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record in place; never drops it."""
+        record.msg = self.redact(record.getMessage())
+        record.args = None
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line for log collectors."""
 
@@ -72,6 +100,7 @@ def configure_logging(settings: CoreSettings, secrets: Iterable[str] = ()) -> No
     handler.addFilter(
         SecretRedactor([*secrets, db_password.get_secret_value() if db_password else ""])
     )
+    handler.addFilter(DatabaseDetailRedactor())
     handler.set_name("ejournal")
     root = logging.getLogger()
     for old in list(root.handlers):
@@ -84,5 +113,14 @@ def configure_logging(settings: CoreSettings, secrets: Iterable[str] = ()) -> No
     # Database drivers log statements with their parameters (names, phone numbers) at DEBUG:
     # only `[database] echo = true` (a deliberate, local debugging choice) lets them through.
     if not settings.database.echo:
-        for name in ("sqlalchemy.engine", "sqlalchemy.pool", "aiosqlite", "asyncpg"):
-            logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+        hold_statement_loggers(root.level)
+
+
+# Loggers that write SQL statements with their parameters (personal data) below WARNING.
+STATEMENT_LOGGERS = ("sqlalchemy.engine", "sqlalchemy.pool", "aiosqlite", "asyncpg")
+
+
+def hold_statement_loggers(level: int) -> None:
+    """Keep the database drivers' statement logs (with parameters) out below WARNING."""
+    for name in STATEMENT_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, level))

@@ -775,21 +775,26 @@ class ChangesRepository(Protocol):
         ...
 
 
-class NewsRepository(Protocol):
-    """School news posts (timetable bulletins too) and their attachments."""
+class FilesRepository(Protocol):
+    """Stored files (attachments, note photos, documents): bytes with size and SHA-256."""
 
-    async def add_file(
+    async def add(
         self,
         *,
-        school_id: int,
+        school_id: int | None,
         filename: str,
         mime_type: str,
         content: bytes,
         created_by: int | None,
         now: datetime,
+        reuse: bool = False,
     ) -> int:
-        """Store an attachment's bytes (with size and SHA-256); its id."""
+        """Store the bytes; the new row's id (with ``reuse``, an earlier row of the same bytes)."""
         ...
+
+
+class NewsRepository(Protocol):
+    """School news posts (timetable bulletins too) and their attachments."""
 
     async def add(
         self,
@@ -932,19 +937,6 @@ class TeacherDayRepository(Protocol):
         """Record who taught the lesson and whether it was a substitution."""
         ...
 
-    async def add_file(
-        self,
-        *,
-        school_id: int,
-        filename: str,
-        mime_type: str,
-        data: bytes,
-        actor_id: int | None,
-        now: datetime,
-    ) -> int:
-        """Store a file's bytes; its id."""
-        ...
-
     async def attach_file(self, lesson_id: int, file_id: int, purpose: str) -> None:
         """Attach a stored file to a lesson."""
         ...
@@ -1012,19 +1004,6 @@ class AbsenceEntry:
 
 class AbsenceNotesRepository(Protocol):
     """Absence notes (rule 3.6), their attachments, and the attendance rows they cover."""
-
-    async def add_file(
-        self,
-        *,
-        school_id: int,
-        filename: str,
-        mime_type: str,
-        content: bytes,
-        created_by: int | None,
-        now: datetime,
-    ) -> int:
-        """Store an attachment's bytes (with size and SHA-256); its id."""
-        ...
 
     async def file(self, file_id: int) -> NoteFile | None:
         """A stored file with its bytes."""
@@ -1244,6 +1223,98 @@ class HistoryRepository(Protocol):
         self, pupil_id: int, action: str, since: datetime
     ) -> Sequence[AuditChange]:
         """Entries of an action on lessons of groups the pupil belonged to on the lesson's day."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    """One audit entry as the console shows it, with the names of its actor and subject."""
+
+    id: int
+    occurred_at: datetime
+    actor_id: int | None
+    actor_name: str | None
+    actor_role: str
+    school_code: str | None
+    action: str
+    entity: str
+    entity_id: int | None
+    subject_person_id: int | None
+    subject_name: str | None
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class DisclosureRow:
+    """A recorded lawful disclosure (rule 6.4)."""
+
+    id: int
+    created_at: datetime
+    school_id: int | None
+    person_id: int | None
+    person_name: str | None
+    disclosed_by_name: str | None
+    actor_role: str
+    basis: str
+    requester: str
+    file_name: str
+    sha256: str
+    rows: int
+
+
+class AuditRepository(Protocol):
+    """Reads of the audit trail and the disclosures register; the export of a person's data."""
+
+    async def entries(
+        self,
+        *,
+        person_id: int | None,
+        actor_id: int | None,
+        action_prefix: str | None,
+        since: datetime | None,
+        school_id: int | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[Sequence[AuditRow], int]:
+        """A page of entries matching every given filter, newest first, and how many match."""
+        ...
+
+    async def access_entries(self, pupil_id: int, since: datetime) -> Sequence[AuditRow]:
+        """Reads of the pupil's data by anyone but the pupil, and disclosures, newest first."""
+        ...
+
+    async def person_by_code(self, personal_code: str) -> int | None:
+        """The person with this personal code."""
+        ...
+
+    async def person_schools(self, person_id: int) -> frozenset[int]:
+        """Schools the person is known in: enrolled, staff, a records-office key, a child's."""
+        ...
+
+    async def person_data(self, person_id: int) -> Mapping[str, Sequence[Mapping[str, Any]]]:
+        """Every stored row about the person, table by table, as JSON values (no secrets)."""
+        ...
+
+    async def add_disclosure(
+        self,
+        *,
+        created_at: datetime,
+        school_id: int | None,
+        person_id: int,
+        disclosed_by: int | None,
+        actor_role: str,
+        basis: str,
+        requester: str,
+        file_name: str,
+        sha256: str,
+        rows: int,
+    ) -> int:
+        """Record a disclosure; returns its id."""
+        ...
+
+    async def disclosures(self, school_id: int | None, limit: int) -> Sequence[DisclosureRow]:
+        """Disclosures (of one school, or all), newest first."""
         ...
 
 
@@ -1485,19 +1556,6 @@ class ReportsRepository(Protocol):
         """Active people holding an active staff role in a school, by family name."""
         ...
 
-    async def add_file(
-        self,
-        *,
-        school_id: int,
-        filename: str,
-        mime_type: str,
-        content: bytes,
-        actor_id: int | None,
-        now: datetime,
-    ) -> int:
-        """Store a document; the same bytes stored before for the school give the same id."""
-        ...
-
 
 @dataclass(frozen=True, slots=True)
 class ExtractPupil:
@@ -1601,19 +1659,6 @@ class BroadcastsRepository(Protocol):
         """A school year's teaching groups (those a teacher teaches), by name."""
         ...
 
-    async def add_file(
-        self,
-        *,
-        school_id: int,
-        filename: str,
-        mime_type: str,
-        content: bytes,
-        created_by: int | None,
-        now: datetime,
-    ) -> int:
-        """Store an attachment's bytes; its id."""
-        ...
-
     async def add(
         self,
         *,
@@ -1669,19 +1714,6 @@ class MailRepository(Protocol):
 
     async def active_people(self, person_ids: Collection[int]) -> frozenset[int]:
         """Those of these people who are active."""
-        ...
-
-    async def add_file(
-        self,
-        *,
-        school_id: int,
-        filename: str,
-        mime_type: str,
-        content: bytes,
-        created_by: int | None,
-        now: datetime,
-    ) -> int:
-        """Store an attachment; its id."""
         ...
 
     async def add_thread(
@@ -1799,10 +1831,102 @@ class MailRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class AccessRequestRecord:
+    """A data access request: ``person_id`` asks for the data of ``pupil_id`` (maybe themself)."""
+
+    id: int
+    school_id: int
+    person_id: int
+    pupil_id: int
+    requested_at: datetime
+    status: str  # pending | approved | rejected | delivered
+    decided_by: int | None
+    decided_at: datetime | None
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionYear:
+    """One school's school year as retention sees it, with its verified archive (if any)."""
+
+    school_id: int
+    school_code: str
+    year_id: int
+    name: str
+    starts_on: date
+    ends_on: date
+    time_zone: str
+    verified_at: datetime | None
+
+
+class PrivacyRepository(Protocol):
+    """Archives on record, data access requests, a person's data, and retention's deletions."""
+
+    async def record_archive(
+        self, *, school_id: int, year_id: int, sha256: str, now: datetime, verified: bool
+    ) -> None:
+        """Note an archive written (``verified``: or checked) for a school year."""
+        ...
+
+    async def find_year(self, school_code: str, year_name: str) -> tuple[int, int] | None:
+        """(school id, year id) of a school's year by the school's code and the year's name."""
+        ...
+
+    async def years(self) -> Sequence[RetentionYear]:
+        """Every school's school years, oldest first, with the latest archive verification."""
+        ...
+
+    async def add_request(
+        self, *, school_id: int, person_id: int, pupil_id: int, now: datetime
+    ) -> AccessRequestRecord:
+        """Store a new pending request."""
+        ...
+
+    async def request(self, request_id: int) -> AccessRequestRecord | None:
+        """A request by id."""
+        ...
+
+    async def open_request(self, person_id: int, pupil_id: int) -> AccessRequestRecord | None:
+        """The person's request for the pupil that is pending or approved but not delivered."""
+        ...
+
+    async def requests(
+        self, school_id: int, *, status: str | None = None
+    ) -> Sequence[AccessRequestRecord]:
+        """A school's requests (optionally of one status), oldest first."""
+        ...
+
+    async def set_status(
+        self,
+        request_id: int,
+        *,
+        status: str,
+        decided_by: int | None = None,
+        now: datetime | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Move a request on (the decision's fields are written when given)."""
+        ...
+
+    async def person_data(self, person_id: int) -> Mapping[str, Sequence[Mapping[str, Any]]]:
+        """Every stored row that names the person, table by table (secrets and bytes left out)."""
+        ...
+
+    async def expired_rows(self, year: RetentionYear, kind: str, *, delete: bool) -> int:
+        """Count (and with ``delete``, delete or anonymize) one kind of a school year's data."""
+        ...
+
+    async def expired_before(self, kind: str, before: datetime, *, delete: bool) -> int:
+        """Count (and delete) rows of a kind kept by days (deliveries, link attempts)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction with everything a service needs in it."""
 
     clock: Clock
+    files: FilesRepository
     mail: MailRepository
     directory: DirectoryRepository
     people: PeopleRepository
@@ -1823,6 +1947,8 @@ class UnitOfWork(Protocol):
     extracts: ExtractsRepository
     reports: ReportsRepository
     broadcasts: BroadcastsRepository
+    audit_trail: AuditRepository
+    privacy: PrivacyRepository
 
     async def __aenter__(self) -> Self:
         """Begin the transaction."""

@@ -7,25 +7,34 @@ terminal, one line per finished table otherwise), the result to the console's ou
 from __future__ import annotations
 
 import argparse
+import asyncio
+import hashlib
+import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from core.archive.export import create_archive
+from core.archive.export import create_archive, file_digest
+from core.archive.manifest import Manifest
 from core.archive.progress import Progress
 from core.archive.restore import restore_archive
 from core.archive.verify import VerifyReport, verify_archive
 from core.clock import Clock, SystemClock
 from core.domain.access import Viewer
 from core.errors import InvalidInput
+from core.services.retention import record_archive_verified
+from core.storage import database
 from core.storage.database import create_engine
 
 if TYPE_CHECKING:
     from core.cli import Console
 
 _WIDTH = 30
+
+log = logging.getLogger("ejournal.archive")
 
 
 class ProgressBar:
@@ -122,7 +131,45 @@ async def cmd_archive_verify(console: Console, args: argparse.Namespace) -> int:
         bar.finish()
     for line in verify_lines(console, report):
         console.emit(line)
+    if report.ok and report.manifest is not None:
+        await record_verification(console, report.path, report.manifest)
     return 0 if report.ok else 1
+
+
+async def record_verification(console: Console, path: Path, manifest: Manifest) -> None:
+    """Note the verification in the configured database when it holds the archived year.
+
+    Retention deletes a school year's data only once a verified archive of it is on record.
+    Verifying needs no database: when there is none (or not this school year), nothing is noted.
+    """
+    url = make_url(console.settings.database.url)
+    if url.get_backend_name() == "sqlite":
+        exists: bool = bool(url.database) and await asyncio.to_thread(
+            Path(url.database or ".").is_file
+        )
+        if not exists:
+            return
+    if await asyncio.to_thread(path.is_file):
+        digest = (await asyncio.to_thread(file_digest, path))[1]
+    else:
+        digest = hashlib.sha256(manifest.to_json()).hexdigest()
+    try:
+        if await database.current_revision(console.core.engine) is None:
+            return
+        recorded = await record_archive_verified(
+            console.core.uow(),
+            Viewer.console(),
+            school_code=manifest.school.code,
+            year_name=manifest.year.name,
+            sha256=digest,
+        )
+    except (OSError, SQLAlchemyError):
+        log.warning("the verification could not be noted in the database")
+        return
+    if recorded:
+        console.say(
+            "archive.verify_recorded", school=manifest.school.code, year=manifest.year.name
+        )
 
 
 def verify_lines(console: Console, report: VerifyReport) -> list[str]:

@@ -243,6 +243,9 @@ async def create_archive(
                 },
             ),
         )
+        await uow.privacy.record_archive(  # retention needs it verified before it deletes
+            school_id=school.id, year_id=year_row.id, sha256=digest, now=created_at, verified=False
+        )
         await uow.commit()
     return ArchiveResult(zip_path=zip_path, iso_path=iso_path, sha256=digest, manifest=manifest)
 

@@ -211,6 +211,7 @@ def _guardianships(s: Selection) -> ColumnElement[bool]:
 _NOT_JOURNAL = "archive.excluded.not_journal"
 _CONNECTION = "archive.excluded.connection"
 _ENGINE = "archive.excluded.engine"
+_PRIVACY = "archive.excluded.privacy"  # core/locales/*/privacy.po
 
 RULES: Mapping[str, Rule] = {
     # The school and its year.
@@ -272,11 +273,14 @@ RULES: Mapping[str, Rule] = {
     "mail_recipients": Excluded(_NOT_JOURNAL),
     "mail_reports": Excluded(_NOT_JOURNAL),
     "mail_suspensions": Excluded(_NOT_JOURNAL),
+    "disclosures": Excluded(_NOT_JOURNAL),  # each is in the audit log (disclosure.create)
     "mail_chat_messages": Excluded(_CONNECTION),
     "accounts": Excluded(_CONNECTION),
     "invites": Excluded(_CONNECTION),
     "link_attempts": Excluded(_CONNECTION),
     "calendar_feeds": Excluded(_CONNECTION),
+    "archives": Excluded(_PRIVACY),
+    "access_requests": Excluded(_PRIVACY),
     "domain_events": Excluded(_ENGINE),
     "deliveries": Excluded(_ENGINE),
     "cursors": Excluded(_ENGINE),

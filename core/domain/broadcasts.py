@@ -36,10 +36,10 @@ from core.domain.access import (
     may_write_group,
 )
 from core.domain.events import Event
+from core.domain.ids import possible_id
 from core.errors import InvalidInput
 
 MAX_TEXT = 4000  # a sender's message is at most 4096; the heading goes on top of it
-MAX_ID = 2**31 - 1  # ids of these tables are 32-bit: a larger one cannot exist
 MAX_GRADE = 12
 _CONTROL_BUT_NEWLINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -156,8 +156,8 @@ def check_audience(audience: Audience) -> Audience:
     fits = {
         Scope.SCHOOL: target == 0,
         Scope.GRADE: 1 <= target <= MAX_GRADE,
-        Scope.CLASS: 0 < target <= MAX_ID,
-        Scope.GROUP: 0 < target <= MAX_ID,
+        Scope.CLASS: possible_id(target),
+        Scope.GROUP: possible_id(target),
     }[scope]
     if audience.members is Members.STAFF and (
         scope is not Scope.SCHOOL or audience.condition is not Condition.NONE

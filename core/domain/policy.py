@@ -59,6 +59,8 @@ class SchoolPolicy:
     grades that get semester marks (none by default: basic education only needs year marks).
     ``invite_days`` is how many days an invitation to connect to the bot stays valid.
     ``mail_contacts`` says whom each kind of person may write to in journal mail.
+    ``access_requests_need_approval``: a family's request for its data waits for the
+    superuser's approval (else it is delivered at once).
     """
 
     scale_rules: tuple[ScaleRule, ...]
@@ -75,6 +77,7 @@ class SchoolPolicy:
     invite_days: int = DEFAULT_INVITE_DAYS
     note_max_days_back: int = 14
     mail_contacts: MailMatrix = DEFAULT_MAIL_MATRIX
+    access_requests_need_approval: bool = True
 
     def scale_for(self, grade: int, subject: str | None) -> MarkScale:
         """The scale for a subject's marks in ``grade``.

@@ -294,7 +294,7 @@ async def submit_note(
         file_id = None
         if checked is not None:
             filename, mime_type, content = checked
-            file_id = await uow.absence_notes.add_file(
+            file_id = await uow.files.add(
                 school_id=context.school.id,
                 filename=filename,
                 mime_type=mime_type,

@@ -24,7 +24,6 @@ from zoneinfo import ZoneInfo
 
 from core.domain.access import TEACHING_ROLES, GroupFacts, Viewer, manages_school
 from core.domain.broadcasts import (
-    MAX_ID,
     Audience,
     BroadcastRecord,
     BroadcastSent,
@@ -40,6 +39,7 @@ from core.domain.broadcasts import (
     may_send_urgent,
     week_start,
 )
+from core.domain.ids import possible_id
 from core.domain.news import check_content, check_file
 from core.domain.records import AuditRecord, SchoolRecord
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -295,7 +295,7 @@ async def send_broadcast(
         now = uow.clock.now()
         file_id = None
         if checked is not None and attachment is not None:
-            file_id = await uow.broadcasts.add_file(
+            file_id = await uow.files.add(
                 school_id=resolved.school.id,
                 filename=checked.filename,
                 mime_type=checked.mime_type,
@@ -416,7 +416,7 @@ async def _resolve(
     uow: UnitOfWork, viewer: Viewer, school_id: int, audience: Audience
 ) -> _Resolved:
     """The school, the target's name and the people the audience names now (never the viewer)."""
-    school = await uow.directory.school(school_id) if 0 < school_id <= MAX_ID else None
+    school = await uow.directory.school(school_id) if possible_id(school_id) else None
     if school is None or not may_broadcast(viewer, school_id):
         raise NotFound("broadcast.school_not_found")
     today = school_today(uow, school)
@@ -480,7 +480,7 @@ async def _people(
 
 
 async def _broadcast(uow: UnitOfWork, broadcast_id: int) -> BroadcastRecord | None:
-    if not 0 < broadcast_id <= MAX_ID:
+    if not possible_id(broadcast_id):
         return None
     return await uow.broadcasts.broadcast(broadcast_id)
 

@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 from core.domain.access import Viewer
 from core.domain.attendance import AbsenceCode
 from core.domain.calendar import BellPeriod, BellSchedule, SchoolCalendar
+from core.domain.ids import possible_id
 from core.domain.marks import MarkScale, MarkStatus, MarkValue, mark_label
 from core.domain.records import AttendanceRow, MarkRow, PupilSummary
 from core.domain.teacher_day import FileInfo
@@ -42,7 +43,6 @@ from core.services.teacher_day import HOMEWORK
 from core.services.timetable_changes import ChangeView, Lesson, change_views, lessons_on
 
 _WEEK = 7
-MAX_PERSON_ID = 2**31 - 1  # persons.id is a 32-bit integer
 MAX_FILE_ID = 2**63 - 1  # files.id is a 64-bit integer
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)  # dates a diary may be asked for
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
@@ -373,7 +373,7 @@ class _Scope:
 
 
 async def _scope(uow: UnitOfWork, viewer: Viewer, pupil_id: int, what: str) -> _Scope:
-    if not 0 < pupil_id <= MAX_PERSON_ID:  # a crafted id no row can have: not found, no query
+    if not possible_id(pupil_id):  # a crafted id no row can have: not found, no query
         raise NotFound("pupil.not_found")
     facts = await pupil_scope(uow, viewer, pupil_id)
     summaries = await uow.directory.pupil_summaries([pupil_id])

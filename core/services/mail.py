@@ -33,6 +33,7 @@ from core.domain.access import (
     pupil_read_scope,
 )
 from core.domain.collation import latvian_key
+from core.domain.ids import possible_id
 from core.domain.mail import (
     STAFF_AUDIENCES,
     Audience,
@@ -72,7 +73,6 @@ from core.services.rosters import current_classes, managed_schools, school_today
 PAGE_SIZE = 8
 MAX_PAGE_SIZE = 20
 MAX_OFFSET = 100_000
-_MAX_ID = 2**31 - 1  # a larger id cannot exist in these tables on any backend we run
 
 
 # ------------------------------------------------------------------------------ results
@@ -371,7 +371,7 @@ async def _school_facts(uow: UnitOfWork, school: SchoolRecord, today: date) -> S
 async def _own_child(uow: UnitOfWork, viewer: Viewer, pupil_id: int) -> PupilPlace:
     """The viewer's child (full rights) where they are enrolled now."""
     if (
-        not _possible_id(pupil_id)
+        not possible_id(pupil_id)
         or pupil_id not in viewer.children
         or pupil_id in viewer.read_only_children
     ):
@@ -424,7 +424,7 @@ async def send_mail(
     """
     draft = new_message(subject, body)
     checked = _checked(attachment)
-    if not _possible_id(to_person_id):
+    if not possible_id(to_person_id):
         raise NotFound("mail.recipient_not_found")
     async with uow:
         if not viewer.active or viewer.person_id is None:
@@ -504,7 +504,7 @@ async def _target(uow: UnitOfWork, viewer: Viewer, to: int, about: int | None) -
         about = children.pop() if len(children) == 1 else None
     elif not any(c.pupil_id == about for _, c in matches):
         staff = [g for g, c in matches if c.pupil_id is None and g.audience in STAFF_AUDIENCES]
-        facts = await uow.directory.pupil_facts(about) if _possible_id(about) else None
+        facts = await uow.directory.pupil_facts(about) if possible_id(about) else None
         if (
             not staff
             or facts is None
@@ -724,7 +724,7 @@ async def thread(uow: UnitOfWork, viewer: Viewer, *, thread_id: int) -> ThreadVi
             is never shown to that pupil.
     """
     async with uow:
-        row = await uow.mail.thread(thread_id) if _possible_id(thread_id) else None
+        row = await uow.mail.thread(thread_id) if possible_id(thread_id) else None
         if row is None:
             raise NotFound("mail.not_found")
         participants = await _participants(uow, viewer, row)
@@ -938,7 +938,7 @@ async def report_view(uow: UnitOfWork, viewer: Viewer, *, report_id: int) -> Rep
         NotFound: ``mail.report_not_found`` for anyone else.
     """
     async with uow:
-        report = await uow.mail.report(report_id) if _possible_id(report_id) else None
+        report = await uow.mail.report(report_id) if possible_id(report_id) else None
         if report is None or not manages_school(viewer, report.school_id):
             raise NotFound("mail.report_not_found")
         message = await uow.mail.message(report.message_id)
@@ -1151,7 +1151,7 @@ class _Roles:
 
 async def _participant_message(uow: UnitOfWork, viewer: Viewer, message_id: int) -> MessageRow:
     """A message of a thread the viewer takes part in (NotFound for anyone else)."""
-    message = await uow.mail.message(message_id) if _possible_id(message_id) else None
+    message = await uow.mail.message(message_id) if possible_id(message_id) else None
     if message is None:
         raise NotFound("mail.not_found")
     await _participants(uow, viewer, message.thread)
@@ -1218,7 +1218,7 @@ async def _managed_person(
     uow: UnitOfWork, viewer: Viewer, person_id: int
 ) -> tuple[list[int], MailPerson]:
     """The schools the viewer manages that the person belongs to, and the person."""
-    if not _possible_id(person_id) or not viewer.active:
+    if not possible_id(person_id) or not viewer.active:
         raise NotFound("person.not_found")
     schools = [
         s for s in sorted(await uow.roster.person_schools(person_id)) if manages_school(viewer, s)
@@ -1246,7 +1246,7 @@ async def _store_file(
 ) -> int | None:
     if checked is None or attachment is None:
         return None
-    return await uow.mail.add_file(
+    return await uow.files.add(
         school_id=school_id,
         filename=checked.filename,
         mime_type=checked.mime_type,
@@ -1295,7 +1295,3 @@ def _name_key(person: MailPerson) -> tuple[tuple[int, ...], tuple[int, ...], int
 
 def _one(value: int | None) -> tuple[int, ...]:
     return () if value is None else (value,)
-
-
-def _possible_id(value: int) -> bool:
-    return 0 < value <= _MAX_ID

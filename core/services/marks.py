@@ -464,21 +464,27 @@ async def group_assessments(
 
 async def taught_groups(uow: UnitOfWork, viewer: Viewer) -> tuple[TaughtGroup, ...]:
     """The groups the viewer teaches in the school year running today, by grade and name."""
-    found: list[TaughtGroup] = []
     async with uow:
-        teaching = {school for school, role in viewer.staff_roles if role in TEACHING_ROLES}
-        for school_id in sorted(teaching):
-            school = await uow.directory.school(school_id)
-            if school is None:
-                continue
-            year = await uow.directory.school_year_on(school_id, school_today(uow, school))
-            if year is None:
-                continue
-            for shape in await uow.timetable.groups(year.id):
-                facts = GroupFacts(shape.id, school_id, shape.teacher_ids, shape.class_ids)
-                if may_write_group(viewer, facts):
-                    found.append(TaughtGroup(shape.id, school_id, shape.name, shape.grade))
+        found = await taught_in(uow, viewer)
         await uow.commit()
+    return found
+
+
+async def taught_in(uow: UnitOfWork, viewer: Viewer) -> tuple[TaughtGroup, ...]:
+    """``taught_groups`` inside a unit of work the caller has open."""
+    found: list[TaughtGroup] = []
+    teaching = {school for school, role in viewer.staff_roles if role in TEACHING_ROLES}
+    for school_id in sorted(teaching):
+        school = await uow.directory.school(school_id)
+        if school is None:
+            continue
+        year = await uow.directory.school_year_on(school_id, school_today(uow, school))
+        if year is None:
+            continue
+        for shape in await uow.timetable.groups(year.id):
+            facts = GroupFacts(shape.id, school_id, shape.teacher_ids, shape.class_ids)
+            if may_write_group(viewer, facts):
+                found.append(TaughtGroup(shape.id, school_id, shape.name, shape.grade))
     found.sort(key=lambda g: (g.grade, latvian_key(g.name), g.group_id))
     return tuple(found)
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from core.domain.access import Role, Viewer, manages_school
 from core.domain.events import NewsPublished
+from core.domain.ids import possible_id
 from core.domain.news import (
     NewsFile,
     NewsRow,
@@ -32,7 +33,6 @@ from core.services.rosters import managed_schools, school_today
 PAGE_SIZE = 5
 MAX_PAGE_SIZE = 20
 MAX_OFFSET = 100_000
-_MAX_ID = 2**31 - 1  # ids of these tables are 32-bit: a larger one cannot exist
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,14 +107,14 @@ async def post_news(
     if attachment is not None:
         checked = check_file(attachment.filename, attachment.mime_type, len(attachment.data))
         check_content(checked, attachment.data)
-    if not _possible_id(school_id):
+    if not possible_id(school_id):
         raise NotFound("school.not_found")
     async with uow:
         school = await managed_school(uow, viewer, school_id)
         now = uow.clock.now()
         file_id = None
         if checked is not None and attachment is not None:
-            file_id = await uow.news.add_file(
+            file_id = await uow.files.add(
                 school_id=school.id,
                 filename=checked.filename,
                 mime_type=checked.mime_type,
@@ -269,7 +269,7 @@ async def news_audience_count(uow: UnitOfWork, viewer: Viewer, school_id: int) -
     Raises:
         NotFound: ``school.not_found`` for anyone but the school's managers.
     """
-    if not _possible_id(school_id):
+    if not possible_id(school_id):
         raise NotFound("school.not_found")
     async with uow:
         school = await managed_school(uow, viewer, school_id)
@@ -295,7 +295,7 @@ async def _reader_schools(uow: UnitOfWork, viewer: Viewer) -> frozenset[int]:
 
 
 async def _readable(uow: UnitOfWork, viewer: Viewer, post_id: int) -> NewsRow:
-    row = await uow.news.post(post_id) if _possible_id(post_id) else None
+    row = await uow.news.post(post_id) if possible_id(post_id) else None
     if (
         row is None
         or row.published_at is None
@@ -322,7 +322,3 @@ def _view(viewer: Viewer, row: NewsRow) -> NewsPostView:
         attachment=row.attachment,
         can_delete=own or manages_school(viewer, row.school_id),
     )
-
-
-def _possible_id(value: int) -> bool:
-    return 0 < value <= _MAX_ID

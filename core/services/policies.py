@@ -47,6 +47,12 @@ class MailContactsSettings(_Model):
     administration: list[Audience] | None = None
 
 
+class PrivacyPolicySettings(_Model):
+    """``[privacy]``: how the school answers data access requests."""
+
+    access_requests_need_approval: bool | None = None
+
+
 class PolicySettings(_Model):
     """What a school may configure (domain.md §2.4); anything left out keeps the default."""
 
@@ -64,6 +70,7 @@ class PolicySettings(_Model):
     nv_replace_days: int | None = None
     invite_days: int | None = None
     mail_contacts: MailContactsSettings | None = None
+    privacy: PrivacyPolicySettings | None = None
 
 
 def policy_from_settings(raw: Mapping[str, Any]) -> SchoolPolicy:
@@ -106,6 +113,8 @@ def policy_from_settings(raw: Mapping[str, Any]) -> SchoolPolicy:
             if (audiences := getattr(settings.mail_contacts, kind.value)) is not None
         }
         changes["mail_contacts"] = base.mail_contacts.overridden(chosen)
+    if settings.privacy is not None and settings.privacy.access_requests_need_approval is not None:
+        changes["access_requests_need_approval"] = settings.privacy.access_requests_need_approval
     if settings.semester_marks_grades is not None:
         changes["semester_marks_grades"] = frozenset(settings.semester_marks_grades)
     for name in (

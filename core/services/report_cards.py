@@ -212,13 +212,14 @@ async def issue_report_cards(
         now = uow.clock.now()
         for pupil_id in sorted(documents):
             filename, content = documents[pupil_id]
-            file_id = await uow.reports.add_file(
+            file_id = await uow.files.add(
                 school_id=school.id,
                 filename=filename,
                 mime_type="application/pdf",
                 content=content,
-                actor_id=viewer.person_id,
+                created_by=viewer.person_id,
                 now=now,
+                reuse=True,
             )
             uow.record(
                 ReportCardIssued(pupil_id, file_id, klass.name, year.name),

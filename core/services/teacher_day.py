@@ -651,12 +651,12 @@ async def attach_homework_file(
         attached = await uow.teacher_day.lesson_files(lesson.id, purpose=HOMEWORK)
         if len(attached) >= MAX_FILES:
             raise InvalidInput("teacher_day.too_many_files", max=MAX_FILES)
-        file_id = await uow.teacher_day.add_file(
+        file_id = await uow.files.add(
             school_id=group.school_id,
             filename=name,
             mime_type=mime,
-            data=data,
-            actor_id=viewer.person_id,
+            content=data,
+            created_by=viewer.person_id,
             now=now,
         )
         await uow.teacher_day.attach_file(lesson.id, file_id, HOMEWORK)

@@ -20,11 +20,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from core.domain.access import (
-    TEACHING_ROLES,
-    GroupFacts,
     Viewer,
     manages_school,
-    may_write_group,
 )
 from core.domain.attendance import AbsenceCode, AttendanceFact, AttendanceSummary, Justification
 from core.domain.collation import latvian_key
@@ -41,6 +38,7 @@ from core.domain.records import (
 from core.errors import InvalidInput, NotFound
 from core.ports import AbsenceMarkRow, ClassMarkCount, UnitOfWork
 from core.services.guards import managed_school, readable_group, school_policy
+from core.services.marks import taught_in
 from core.services.period_marks import group_scale, numbered
 from core.services.periods import resolve_period
 from core.services.rosters import (
@@ -315,21 +313,8 @@ async def report_periods(
 
 
 async def _taught(uow: UnitOfWork, viewer: Viewer) -> tuple[GroupChoice, ...]:
-    found: list[GroupChoice] = []
-    teaching = {school for school, role in viewer.staff_roles if role in TEACHING_ROLES}
-    for school_id in sorted(teaching):
-        school = await uow.directory.school(school_id)
-        if school is None:
-            continue
-        year = await uow.directory.school_year_on(school_id, school_today(uow, school))
-        if year is None:
-            continue
-        for shape in await uow.timetable.groups(year.id):
-            facts = GroupFacts(shape.id, school_id, shape.teacher_ids, shape.class_ids)
-            if may_write_group(viewer, facts):
-                found.append(GroupChoice(shape.id, school_id, shape.name, shape.grade))
-    found.sort(key=lambda g: (g.grade, latvian_key(g.name), g.group_id))
-    return tuple(found)
+    taught = await taught_in(uow, viewer)
+    return tuple(GroupChoice(g.group_id, g.school_id, g.name, g.grade) for g in taught)
 
 
 # ------------------------------------------------------------------ the class journal

@@ -7,7 +7,6 @@ notifications engine wrote under the broadcast's job label.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -122,31 +121,6 @@ class SqlBroadcasts:
         return frozenset(int(person) for person in (await self._s.scalars(query.distinct())))
 
     # ------------------------------------------------------------------ broadcasts
-
-    async def add_file(
-        self,
-        *,
-        school_id: int,
-        filename: str,
-        mime_type: str,
-        content: bytes,
-        created_by: int | None,
-        now: datetime,
-    ) -> int:
-        """Store an attachment's bytes with their size and SHA-256; its id."""
-        row = t.StoredFile(
-            school_id=school_id,
-            filename=filename,
-            mime_type=mime_type,
-            size=len(content),
-            sha256=hashlib.sha256(content).hexdigest(),
-            content=content,
-            created_by=created_by,
-            created_at=now,
-        )
-        self._s.add(row)
-        await self._s.flush()
-        return int(row.id)
 
     async def add(
         self,

@@ -44,7 +44,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def create_engine(url: URL | str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
     """An async engine; for SQLite the file's folder is created and the pragmas are set."""
     parsed = make_url(url)
-    kwargs: dict[str, Any] = {"echo": echo}
+    # A database error's text carries the statement's parameters (names, phone numbers) unless
+    # hidden; a logged traceback must not. Only `echo` (local debugging) shows them.
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": not echo}
     if is_sqlite(parsed):
         database = parsed.database
         if database and database != ":memory:":

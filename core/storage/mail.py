@@ -7,7 +7,6 @@ recipient's chat back to the mail message it carried.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -159,31 +158,6 @@ class SqlMail:
         return frozenset(int(pid) for pid in rows)
 
     # ------------------------------------------------------------------ writing
-
-    async def add_file(
-        self,
-        *,
-        school_id: int,
-        filename: str,
-        mime_type: str,
-        content: bytes,
-        created_by: int | None,
-        now: datetime,
-    ) -> int:
-        """Store an attachment's bytes with their size and SHA-256; its id."""
-        row = t.StoredFile(
-            school_id=school_id,
-            filename=filename,
-            mime_type=mime_type,
-            size=len(content),
-            sha256=hashlib.sha256(content).hexdigest(),
-            content=content,
-            created_by=created_by,
-            created_at=now,
-        )
-        self._s.add(row)
-        await self._s.flush()
-        return int(row.id)
 
     async def add_thread(
         self,

@@ -5,7 +5,6 @@ Implements ``core.ports.ReportsRepository``. Never commits; the unit of work doe
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 
@@ -439,38 +438,3 @@ class SqlReports:
             .order_by(p.family_name, p.given_name, p.id)
         )
         return [person_record(row) for row in rows]
-
-    async def add_file(
-        self,
-        *,
-        school_id: int,
-        filename: str,
-        mime_type: str,
-        content: bytes,
-        actor_id: int | None,
-        now: datetime,
-    ) -> int:
-        """Store a document; the same bytes stored before for the school give the same id."""
-        digest = hashlib.sha256(content).hexdigest()
-        f = t.StoredFile
-        found = await self._s.scalar(
-            select(f.id)
-            .where(f.school_id == school_id, f.sha256 == digest, f.size == len(content))
-            .order_by(f.id)
-            .limit(1)
-        )
-        if found is not None:
-            return int(found)
-        row = f(
-            school_id=school_id,
-            filename=filename,
-            mime_type=mime_type,
-            size=len(content),
-            sha256=digest,
-            content=content,
-            created_by=actor_id,
-            created_at=now,
-        )
-        self._s.add(row)
-        await self._s.flush()
-        return int(row.id)

@@ -802,6 +802,43 @@ class CalendarFeed(Base):
     last_used_at: Mapped[datetime | None]
 
 
+# ------------------------------------------------------------------ privacy: archives, requests
+
+
+class YearArchive(Base):
+    """A year-end archive written (``archive create``) and, later, checked (``archive verify``).
+
+    Retention refuses to delete a school year's data until a verified archive of it exists.
+    """
+
+    __tablename__ = "archives"
+    __table_args__ = (UniqueConstraint("school_id", "school_year_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = _fk("schools.id", ondelete="CASCADE")
+    school_year_id: Mapped[int] = _fk("school_years.id", ondelete="CASCADE")
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    verified_at: Mapped[datetime | None]
+
+
+class AccessRequest(Base):
+    """A person's request for the data held about them or their child (GDPR art. 15)."""
+
+    __tablename__ = "access_requests"
+    __table_args__ = (Index("ix_access_requests_school_status", "school_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = _fk("schools.id", ondelete="CASCADE")
+    person_id: Mapped[int] = _fk("persons.id", ondelete="CASCADE")  # who asks
+    pupil_id: Mapped[int] = _fk("persons.id", ondelete="CASCADE")  # whose data (may be the same)
+    requested_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))  # pending|approved|rejected|delivered
+    decided_by: Mapped[int | None] = _fk("persons.id", nullable=True, ondelete="SET NULL")
+    decided_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
 # ------------------------------------------------------------------- audit, events and outbox
 
 
@@ -825,6 +862,25 @@ class AuditEntry(Base):
     subject_person_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     before: Mapped[dict[str, Any] | None] = mapped_column(Json)
     after: Mapped[dict[str, Any] | None] = mapped_column(Json)
+
+
+class Disclosure(Base):
+    """A lawful disclosure of a person's data (rule 6.4): to whom, on what legal basis, what."""
+
+    __tablename__ = "disclosures"
+    __table_args__ = (Index("ix_disclosures_school_time", "school_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    created_at: Mapped[datetime]
+    school_id: Mapped[int | None] = _fk("schools.id", nullable=True, ondelete="SET NULL")
+    person_id: Mapped[int | None] = _fk("persons.id", nullable=True, ondelete="SET NULL")
+    disclosed_by: Mapped[int | None] = _fk("persons.id", nullable=True, ondelete="SET NULL")
+    actor_role: Mapped[str] = mapped_column(String(24))
+    basis: Mapped[str] = mapped_column(Text)
+    requester: Mapped[str] = mapped_column(Text)
+    file_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(Integer)
 
 
 class DomainEvent(Base):

@@ -5,7 +5,6 @@ Never commits.
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
@@ -261,31 +260,6 @@ class SqlTeacherDay:
             .where(t.Lesson.id == lesson_id)
             .values(teacher_id=teacher_id, is_substitution=is_substitution, updated_at=now)
         )
-
-    async def add_file(
-        self,
-        *,
-        school_id: int,
-        filename: str,
-        mime_type: str,
-        data: bytes,
-        actor_id: int | None,
-        now: datetime,
-    ) -> int:
-        """Store a file's bytes; its id."""
-        row = t.StoredFile(
-            school_id=school_id,
-            filename=filename,
-            mime_type=mime_type,
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-            content=data,
-            created_by=actor_id,
-            created_at=now,
-        )
-        self._s.add(row)
-        await self._s.flush()
-        return int(row.id)
 
     async def attach_file(self, lesson_id: int, file_id: int, purpose: str) -> None:
         """Attach a stored file to a lesson."""

@@ -16,12 +16,14 @@ from core.domain.records import AuditRecord
 from core.ports import (
     AbsenceNotesRepository,
     AccountsRepository,
+    AuditRepository,
     BroadcastsRepository,
     CalendarFeedRepository,
     ChangesRepository,
     DiaryRepository,
     DirectoryRepository,
     ExtractsRepository,
+    FilesRepository,
     GroupListsRepository,
     HistoryRepository,
     InvitesRepository,
@@ -29,6 +31,7 @@ from core.ports import (
     MailRepository,
     NewsRepository,
     PeopleRepository,
+    PrivacyRepository,
     ReportsRepository,
     RosterRepository,
     SeedWriter,
@@ -38,12 +41,14 @@ from core.ports import (
 from core.storage import tables as t
 from core.storage.absence_notes import SqlAbsenceNotes
 from core.storage.accounts import SqlAccounts
+from core.storage.audit import SqlAudit
 from core.storage.broadcasts import SqlBroadcasts
 from core.storage.calendar_feed import SqlCalendarFeeds
 from core.storage.changes import SqlChanges
 from core.storage.diary import SqlDiary
 from core.storage.directory import SqlDirectory
 from core.storage.extracts import SqlExtracts
+from core.storage.files import SqlFiles
 from core.storage.group_lists import SqlGroupLists
 from core.storage.history import SqlHistory
 from core.storage.invites import SqlInvites
@@ -51,6 +56,7 @@ from core.storage.journal import SqlJournal
 from core.storage.mail import SqlMail
 from core.storage.news import SqlNews
 from core.storage.people import SqlPeople
+from core.storage.privacy import SqlPrivacy
 from core.storage.reports import SqlReports
 from core.storage.roster import SqlRoster
 from core.storage.teacher_day import SqlTeacherDay
@@ -127,6 +133,7 @@ class SqlUnitOfWork:
     roster: RosterRepository
     seed: SeedWriter
     timetable: TimetableRepository
+    files: FilesRepository
     news: NewsRepository
     changes: ChangesRepository
     group_lists: GroupListsRepository
@@ -138,6 +145,8 @@ class SqlUnitOfWork:
     calendar_feeds: CalendarFeedRepository
     reports: ReportsRepository
     broadcasts: BroadcastsRepository
+    audit_trail: AuditRepository
+    privacy: PrivacyRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self._sessions = sessions
@@ -167,6 +176,7 @@ class SqlUnitOfWork:
         self.roster = SqlRoster(self._session)
         self.seed = SqlSeedWriter(self._session, self.clock)
         self.timetable = SqlTimetable(self._session)
+        self.files = SqlFiles(self._session)
         self.news = SqlNews(self._session)
         self.changes = SqlChanges(self._session)
         self.group_lists = SqlGroupLists(self._session)
@@ -178,6 +188,8 @@ class SqlUnitOfWork:
         self.calendar_feeds = SqlCalendarFeeds(self._session)
         self.reports = SqlReports(self._session)
         self.broadcasts = SqlBroadcasts(self._session)
+        self.audit_trail = SqlAudit(self._session)
+        self.privacy = SqlPrivacy(self._session)
         return self
 
     async def __aexit__(
