@@ -22,13 +22,12 @@ Reads through the outbox, writes deliveries only.
 
 from __future__ import annotations
 
-import html
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from core.domain.broadcasts import BroadcastSent, job_label
 from core.i18n import Catalogs
-from notifications.messages import InlineButton, InlineKeyboard, OutboundMessage
+from notifications.messages import InlineButton, InlineKeyboard, OutboundMessage, esc
 from notifications.outbox import OutboxTx
 from notifications.policy import Rules, direct
 from notifications.records import Account, BroadcastFacts, NewDelivery, Status, StoredEvent
@@ -56,23 +55,19 @@ def ack_keyboard(catalogs: Catalogs, lang: str, broadcast_id: int) -> InlineKeyb
     return ((InlineButton(text=text, callback_data=ack_callback(broadcast_id)),),)
 
 
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=False)
-
-
 def broadcast_message(catalogs: Catalogs, lang: str, facts: BroadcastFacts) -> str:
     """The heading (school; urgent or not), the sender, the text, and the request to confirm."""
     header = "notify.broadcast.header_urgent" if facts.urgent else "notify.broadcast.header"
     sender = (
-        catalogs.text("notify.broadcast.from", lang, author=_e(facts.author_name))
+        catalogs.text("notify.broadcast.from", lang, author=esc(facts.author_name))
         if facts.author_name
         else catalogs.text("notify.broadcast.from_school", lang)
     )
     lines = [
-        catalogs.text(header, lang, school=_e(facts.school_name)),
+        catalogs.text(header, lang, school=esc(facts.school_name)),
         f"<i>{sender}</i>",
         "",
-        _e(facts.text),
+        esc(facts.text),
     ]
     if facts.ask_ack:
         lines += ["", catalogs.text("notify.broadcast.ack_ask", lang)]

@@ -11,7 +11,6 @@ hours are respected, preferences and digests are not (``direct``).
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -19,7 +18,7 @@ from zoneinfo import ZoneInfo
 from core.domain.access import Role
 from core.domain.events import GroupListDecided, GroupListSubmitted
 from core.i18n import Catalogs
-from notifications.messages import OutboundMessage
+from notifications.messages import OutboundMessage, esc
 from notifications.outbox import OutboxTx
 from notifications.policy import Rules, direct
 from notifications.records import GroupListFacts, NewDelivery, StoredEvent
@@ -31,10 +30,6 @@ DECIDED = GroupListDecided.kind
 def list_key(submission_id: int, what: str, person_id: int) -> str:
     """``group-list:<submission>:<submitted|decided>:p<person>``."""
     return f"group-list:{submission_id}:{what}:p{person_id}"
-
-
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=False)
 
 
 class GroupListNotices:
@@ -106,17 +101,17 @@ class GroupListNotices:
         return rows
 
     def _text(self, facts: GroupListFacts, event: StoredEvent, what: str, language: str) -> str:
-        group = _e(facts.group_name)
+        group = esc(facts.group_name)
         if what == "submitted":
             return self.catalogs.text(
                 "notify.group_list.submitted",
                 language,
-                teacher=_e(facts.submitter_name or "—"),
+                teacher=esc(facts.submitter_name or "—"),
                 group=group,
                 pupils=facts.pupils,
             )
         if event.payload.get("approved") is True:
             return self.catalogs.text("notify.group_list.approved", language, group=group)
         return self.catalogs.text(
-            "notify.group_list.rejected", language, group=group, reason=_e(facts.reason or "—")
+            "notify.group_list.rejected", language, group=group, reason=esc(facts.reason or "—")
         )

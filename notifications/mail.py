@@ -25,7 +25,6 @@ Reads through the outbox and core's read services, writes deliveries only.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,7 +41,7 @@ from core.services.mail import (
     read_notice,
     report_notice,
 )
-from notifications.messages import InlineButton, InlineKeyboard, OutboundMessage
+from notifications.messages import InlineButton, InlineKeyboard, OutboundMessage, esc
 from notifications.outbox import OutboxTx
 from notifications.policy import Rules, direct
 from notifications.records import Account, NewDelivery, StoredEvent
@@ -101,10 +100,6 @@ def mail_reads(core_uow: Callable[[], UnitOfWork]) -> MailReads:
         return await report_notice(core_uow(), report_id=report_id)
 
     return MailReads(sent, read, reported)
-
-
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=False)
 
 
 class MailNotices:
@@ -188,8 +183,8 @@ class MailNotices:
             text = self.catalogs.text(
                 "notify.mail.read",
                 lang,
-                reader=_e(notice.reader),
-                subject=_e(receipt.subject),
+                reader=esc(notice.reader),
+                subject=esc(receipt.subject),
                 time=when,
             )
             rows.append(
@@ -221,11 +216,11 @@ class MailNotices:
             text = self.catalogs.text(
                 "notify.mail.reported",
                 lang,
-                reporter=_e(notice.reporter),
-                sender=_e(notice.sender),
-                subject=_e(notice.subject),
-                reason=_e(notice.reason),
-                body=_e(notice.body),
+                reporter=esc(notice.reporter),
+                sender=esc(notice.sender),
+                subject=esc(notice.subject),
+                reason=esc(notice.reason),
+                body=esc(notice.body),
             )
             keyboard: InlineKeyboard = ()
             if notice.sender_id is not None:
@@ -262,11 +257,11 @@ class MailNotices:
         key = "notify.mail.reply" if notice.reply else "notify.mail.sent"
         parts = [
             self.catalogs.text(
-                key, lang, sender=_e(notice.sender), role=_e(role), subject=_e(notice.subject)
+                key, lang, sender=esc(notice.sender), role=esc(role), subject=esc(notice.subject)
             )
         ]
         if notice.body:
-            parts += ["", _e(notice.body)]
+            parts += ["", esc(notice.body)]
         parts += ["", self.catalogs.text("notify.mail.hint", lang)]
         return "\n".join(parts)
 

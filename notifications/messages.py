@@ -102,6 +102,11 @@ MESSAGE_KEYS = (
     "notify.broadcast.from_school",
     "notify.broadcast.ack_ask",
     "notify.broadcast.ack_button",
+    # Data access requests (access_requests.py: core privacy.po)
+    "notify.access_request.submitted",
+    "notify.access_request.json",
+    "notify.access_request.pdf",
+    "notify.access_request.rejected",
     # Monthly progress extracts (extracts.py: extracts.po)
     "notify.extract.guardian",
     "notify.extract.own",
@@ -194,7 +199,8 @@ class OutboundMessage(BaseModel):
     )
 
 
-def _e(value: object) -> str:
+def esc(value: object) -> str:
+    """``value`` as text safe in a message's HTML."""
     return html.escape(str(value), quote=False)
 
 
@@ -218,9 +224,9 @@ def mark_text(
     return catalogs.text(
         f"{key}.{who}",
         lang,
-        pupil=_e(facts.pupil_name),
-        subject=_e(facts.subject),
-        value=_e(label),
+        pupil=esc(facts.pupil_name),
+        subject=esc(facts.subject),
+        value=esc(label),
         date=format_date(facts.on_date),
     )
 
@@ -243,9 +249,9 @@ def absence_text(catalogs: Catalogs, lang: str, facts: AbsenceFacts, *, relation
     return catalogs.text(
         f"notify.absence.{who}",
         lang,
-        pupil=_e(facts.pupil_name),
-        code=_e(absence_label(facts, lang)),
-        subject=_e(facts.subject),
+        pupil=esc(facts.pupil_name),
+        code=esc(absence_label(facts, lang)),
+        subject=esc(facts.subject),
         date=format_date(facts.on_date),
         period=facts.period,
     )
@@ -279,7 +285,7 @@ def timetable_text(
     key = "notify.timetable.update" if update else "notify.timetable"
     who = "own" if pupil is None else "guardian"
     header = catalogs.text(
-        f"{key}.{who}", lang, pupil=_e(pupil or ""), day=day_label(catalogs, lang, on)
+        f"{key}.{who}", lang, pupil=esc(pupil or ""), day=day_label(catalogs, lang, on)
     )
     body = [f"• {line}" for line in lines]
     return "\n".join([header, *body, "", catalogs.text("notify.timetable.footer", lang)])
@@ -290,7 +296,7 @@ def reminder_text(catalogs: Catalogs, lang: str, *, school: str, on: date, deadl
     return catalogs.text(
         "notify.timetable.reminder",
         lang,
-        school=_e(school),
+        school=esc(school),
         day=day_label(catalogs, lang, on),
         deadline=deadline.strftime("%H:%M"),
     )
@@ -317,9 +323,9 @@ def news_excerpt(body: str) -> str:
 
 def news_text(catalogs: Catalogs, lang: str, *, title: str, body: str) -> str:
     """'School news: <title>', the post's first lines and where to read the rest (/news)."""
-    parts = [catalogs.text("notify.news", lang, title=_e(title))]
+    parts = [catalogs.text("notify.news", lang, title=esc(title))]
     excerpt = news_excerpt(body)
     if excerpt:
-        parts.append(_e(excerpt))
+        parts.append(esc(excerpt))
     parts += ["", catalogs.text("notify.news.more", lang)]
     return "\n".join(parts)

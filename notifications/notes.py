@@ -15,7 +15,6 @@ deliveries only; quiet hours are respected, preferences and digests are not (``d
 
 from __future__ import annotations
 
-import html
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,7 +24,7 @@ from core.domain.policy import SchoolPolicy, default_policy
 from core.errors import DomainError
 from core.i18n import Catalogs
 from core.services.policies import policy_from_settings
-from notifications.messages import InlineButton, InlineKeyboard, OutboundMessage
+from notifications.messages import InlineButton, InlineKeyboard, OutboundMessage, esc
 from notifications.outbox import OutboxTx
 from notifications.policy import Rules, direct
 from notifications.records import (
@@ -101,10 +100,6 @@ def note_key(note_id: int, what: str, person_id: int) -> str:
     return f"note:{note_id}:{what}:p{person_id}"
 
 
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=False)
-
-
 class NoteNotices:
     """Turns ``absence_note.submitted`` and ``absence_note.decided`` into deliveries.
 
@@ -140,8 +135,8 @@ class NoteNotices:
         text = self.catalogs.text(
             "notify.note.submitted",
             language,
-            pupil=_e(f"{note.pupil_given_name} {note.pupil_family_name}"),
-            class_name=_e(klass.name),
+            pupil=esc(f"{note.pupil_given_name} {note.pupil_family_name}"),
+            class_name=esc(klass.name),
             days=days_text(note.starts_on, note.ends_on),
         )
         return [
@@ -179,9 +174,9 @@ class NoteNotices:
             if held is not None and held.event_id != event.id:
                 key = f"{key}:e{event.id}"  # a later decision of the same note
             language = person.account.language if person.account is not None else note.locale
-            params = {"pupil": _e(note.pupil_given_name), "days": _days(note)}
+            params = {"pupil": esc(note.pupil_given_name), "days": _days(note)}
             if status == "rejected":
-                params["reason"] = _e(note.decision_reason or "—")
+                params["reason"] = esc(note.decision_reason or "—")
             text = self.catalogs.text(f"notify.note.{status}.{by}", language, **params)
             rows.append(
                 self._delivery(

@@ -15,6 +15,10 @@ from zoneinfo import ZoneInfo
 
 from core.bootstrap import Core
 from core.clock import Clock
+from notifications.access_requests import DELIVERED as ACCESS_DELIVERED
+from notifications.access_requests import REJECTED as ACCESS_REJECTED
+from notifications.access_requests import SUBMITTED as ACCESS_SUBMITTED
+from notifications.access_requests import AccessRequestNotices
 from notifications.broadcasts import SENT as BROADCAST_SENT
 from notifications.broadcasts import BroadcastNotices
 from notifications.delivery import DeliveryWorker, SystemTicker, Ticker, WorkerConfig
@@ -181,6 +185,7 @@ def build_notifications_runtime(
     )
     notes = NoteNotices(catalogs, rules)
     lists = GroupListNotices(catalogs, rules)
+    access = AccessRequestNotices(catalogs, rules)
     mail = MailNotices(catalogs, rules, mail_reads(core.uow))
     fanout = FanOut(
         outbox,
@@ -201,6 +206,9 @@ def build_notifications_runtime(
             MAIL_REPORTED: mail.on_reported,
             BROADCAST_SENT: BroadcastNotices(catalogs, rules).on_sent,
             REPORT_CARD_ISSUED: ReportCardNotices(catalogs, rules).on_issued,
+            ACCESS_SUBMITTED: access.on_submitted,
+            ACCESS_DELIVERED: access.on_delivered,
+            ACCESS_REJECTED: access.on_rejected,
         },
         report_button=settings.absence_report_button,
     )
