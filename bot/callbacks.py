@@ -65,6 +65,13 @@ class MarksCb(CallbackData, prefix="mk"):
     pupil_id: int
 
 
+class MarksSubjectCb(CallbackData, prefix="mks"):
+    """All of a pupil's marks this semester in one teaching group (a subject of /marks)."""
+
+    pupil_id: int
+    group_id: int
+
+
 class AbsencesCb(CallbackData, prefix="ab"):
     """A pupil's absences this semester."""
 
@@ -373,6 +380,21 @@ class CalendarCb(CallbackData, prefix="cal"):
     feed_id: int = 0
 
 
+MyDataAction = Literal["menu", "ask", "review", "approve", "reject"]
+
+
+class MyDataCb(CallbackData, prefix="myd"):
+    """Data access requests: the screen, ask for someone's data, and the superuser's decision.
+
+    ``ref`` is the data subject's person id for ``ask`` and the request id for ``review``,
+    ``approve`` and ``reject`` (0 for ``menu``). Untrusted: core checks who may ask about whom
+    and who may decide a school's requests, every time.
+    """
+
+    action: MyDataAction
+    ref: int = 0
+
+
 SettingsView = Literal["menu", "language", "quiet", "digest"]
 NotifyTopic = Literal["mark", "absence", "homework", "news"]
 NotifyChoice = Literal["ask", "instant", "digest", "off"]
@@ -423,6 +445,12 @@ class HistoryCb(CallbackData, prefix="his"):
     pupil_id: int
     since: HistorySince
     offset: int = 0
+
+
+class AccessHistoryCb(CallbackData, prefix="acs"):
+    """Who read a pupil's data ("👁 Kas skatīja datus"); core checks the presser may see it."""
+
+    pupil_id: int
 
 
 BroadcastAction = Literal[
@@ -575,6 +603,7 @@ ALL_CALLBACKS: tuple[type[CallbackData], ...] = (
     MailCb,
     MenuCb,
     MarksCb,
+    MarksSubjectCb,
     AbsencesCb,
     DiaryCb,
     DiaryFileCb,
@@ -608,11 +637,13 @@ ALL_CALLBACKS: tuple[type[CallbackData], ...] = (
     NotesQueueCb,
     AbsenceDayCb,
     CalendarCb,
+    MyDataCb,
     SettingsCb,
     NotifyCb,
     QuietHoursCb,
     DigestTimeCb,
     HistoryCb,
+    AccessHistoryCb,
     BroadcastCb,
     BroadcastAckCb,
     ExtractCb,

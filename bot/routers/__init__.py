@@ -9,6 +9,7 @@ from aiogram import Router
 from bot.routers import (
     access,
     attendance,
+    audit,
     broadcasts,
     calendar,
     carers,
@@ -26,6 +27,7 @@ from bot.routers import (
     mail,
     marks,
     membership,
+    mydata,
     news,
     notes,
     onboarding,
@@ -52,6 +54,7 @@ ROUTERS: tuple[Callable[[], Router], ...] = (
     marks.build_router,
     attendance.build_router,
     history.build_router,
+    audit.build_router,  # "who viewed the data" from /history, and /disclosures
     diary.build_router,
     notes.build_router,  # before timetable: a photo or PDF sent while reporting is the note's
     invites.build_router,
@@ -59,6 +62,7 @@ ROUTERS: tuple[Callable[[], Router], ...] = (
     people.build_router,
     carers.build_router,
     calendar.build_router,
+    mydata.build_router,  # before fallback: a superuser's rejection reason is a text
     group_lists.build_router,  # before timetable: a document in a group's dialog is its list
     news.build_router,  # before timetable: a document sent while drafting a post is its file
     broadcasts.build_router,  # before timetable: a document sent while drafting is its file

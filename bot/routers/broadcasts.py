@@ -39,6 +39,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.callbacks import BroadcastAckCb, BroadcastCb
+from bot.drafts import kept_file
 from bot.filters import IsLinked
 from bot.i18n import Translator
 from bot.journal import JournalCore
@@ -47,7 +48,7 @@ from bot.views import broadcasts as views
 from bot.views.common import Screen
 from core.domain.access import Viewer
 from core.domain.broadcasts import Audience, Choice, Scope, broadcast_text
-from core.domain.news import check_file, photo_name
+from core.domain.news import check_file
 from core.errors import Conflict, DomainError, NotAllowed
 from core.services.accounts import Identity
 from core.services.broadcasts import (
@@ -510,14 +511,8 @@ class BroadcastDialog:
             return
         await state.clear()
         try:
-            attachment = None
-            if data.get("file_id"):
-                downloaded = await bot.download(str(data["file_id"]))
-                content = downloaded.read() if downloaded is not None else b""
-                filename, mime = str(data["filename"]), str(data["mime"])
-                if data.get("photo"):
-                    filename, mime = photo_name(content)
-                attachment = BroadcastAttachment(filename, mime, content)
+            kept = await kept_file(bot, data)
+            attachment = BroadcastAttachment(*kept) if kept is not None else None
             sent = await send_broadcast(
                 core.uow(),
                 identity.viewer,

@@ -11,15 +11,14 @@ from collections.abc import Sequence
 from datetime import date
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import DiaryCb, DiaryFileCb, PupilHomeworkCb
 from bot.filters import IsLinked
 from bot.i18n import Translator
 from bot.journal import Child, JournalCore
-from bot.replies import reply
+from bot.replies import reply, send_stored_file
 from bot.routers.marks import only_pupil
 from bot.views import diary as views
 from bot.views.common import Screen
@@ -111,18 +110,7 @@ async def file_button(
         pupil_id=callback_data.pupil_id,
         file_id=callback_data.file_id,
     )
-    chat_id = query.message.chat.id if query.message is not None else query.from_user.id
-    upload = BufferedInputFile(found.data, filename=found.filename)
-    if found.mime_type in PHOTO_TYPES:
-        try:
-            await bot.send_photo(chat_id, upload)
-            return
-        except TelegramBadRequest:
-            pass  # sizes or kinds Telegram does not take as a photo: send the file itself
-    await bot.send_document(chat_id, upload)
-
-
-PHOTO_TYPES = frozenset({"image/jpeg", "image/png"})  # what Telegram shows as a photo
+    await send_stored_file(query, bot, found.data, found.filename, found.mime_type)
 
 
 def _date(ordinal: int) -> date | None:

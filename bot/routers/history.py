@@ -17,6 +17,7 @@ from bot.i18n import Translator
 from bot.journal import Child, JournalCore
 from bot.replies import reply
 from bot.routers.marks import only_pupil
+from bot.views import audit as audit_views
 from bot.views import history as views
 from core.services.accounts import Identity
 from core.services.history import PAGE, pupil_changes
@@ -72,7 +73,10 @@ async def show(
     result = await pupil_changes(
         core.uow(), identity.viewer, pupil_id=pupil_id, preset=since, offset=offset, limit=PAGE
     )
-    await reply(event, views.history_screen(result, since, t))
+    screen = views.history_screen(result, since, t)
+    if audit_views.may_see_access(identity.viewer, pupil_id):
+        screen = audit_views.with_access_button(screen, pupil_id, t)
+    await reply(event, screen)
 
 
 def build_router() -> Router:

@@ -26,21 +26,21 @@ from datetime import timedelta
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import MailCb
+from bot.drafts import kept_file
 from bot.filters import IsLinked
 from bot.i18n import Translator
 from bot.journal import Child, JournalCore
-from bot.replies import reply
+from bot.replies import reply, send_stored_file
 from bot.views import mail as views
 from bot.views.people import manages
 from core.domain.mail import MAIL_FILE_TYPES, mail_draft, reply_body, report_reason
-from core.domain.news import PHOTO_TYPES, check_file, photo_name
+from core.domain.news import check_file
 from core.errors import DomainError, InvalidInput, NotFound
 from core.services.accounts import Identity
 from core.services.mail import (
@@ -173,14 +173,7 @@ async def send_file(
     filename, mime, data = await mail_attachment(
         core.uow(), identity.viewer, message_id=message_id
     )
-    chat_id = query.message.chat.id if query.message is not None else query.from_user.id
-    if mime in PHOTO_TYPES:
-        try:
-            await bot.send_photo(chat_id, BufferedInputFile(data, filename=filename))
-            return
-        except TelegramBadRequest:
-            pass  # sizes Telegram does not take as a photo: send the file itself
-    await bot.send_document(chat_id, BufferedInputFile(data, filename=filename))
+    await send_stored_file(query, bot, data, filename, mime)
 
 
 # ---------------------------------------------------------------- writing
@@ -353,14 +346,8 @@ async def send(
 
 async def download(bot: Bot, data: dict[str, Any]) -> MailAttachment | None:
     """The kept file's bytes (a photo gets its name from its bytes)."""
-    if not data.get("file_id"):
-        return None
-    downloaded = await bot.download(str(data["file_id"]))
-    content = downloaded.read() if downloaded is not None else b""
-    filename, mime = str(data["filename"]), str(data["mime"])
-    if data.get("photo"):
-        filename, mime = photo_name(content)
-    return MailAttachment(filename, mime, content)
+    kept = await kept_file(bot, data)
+    return MailAttachment(*kept) if kept is not None else None
 
 
 # ---------------------------------------------------------------- answering and reporting

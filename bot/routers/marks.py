@@ -8,7 +8,7 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import MarksCb
+from bot.callbacks import MarksCb, MarksSubjectCb
 from bot.filters import IsLinked
 from bot.i18n import Translator
 from bot.journal import Child, JournalCore
@@ -43,6 +43,19 @@ async def marks_button(
 ) -> None:
     """The marks of the pupil on the button (core refuses pupils the person may not see)."""
     await show(query, callback_data.pupil_id, identity=identity, core=core, t=t)
+
+
+async def subject_button(
+    query: CallbackQuery,
+    *,
+    callback_data: MarksSubjectCb,
+    identity: Identity,
+    core: JournalCore,
+    t: Translator,
+) -> None:
+    """Every mark of one subject (core refuses pupils the person may not see)."""
+    result = await pupil_marks(core.uow(), identity.viewer, pupil_id=callback_data.pupil_id)
+    await reply(query, views.subject_screen(result, callback_data.group_id, t))
 
 
 async def show(
@@ -86,4 +99,5 @@ def build_router() -> Router:
     router = Router(name=__name__)
     router.message.register(marks_command, Command("marks"), IsLinked())
     router.callback_query.register(marks_button, MarksCb.filter(), IsLinked())
+    router.callback_query.register(subject_button, MarksSubjectCb.filter(), IsLinked())
     return router

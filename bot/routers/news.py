@@ -18,19 +18,19 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import NewsCb
+from bot.drafts import kept_file
 from bot.filters import IsLinked
 from bot.i18n import Translator
 from bot.journal import JournalCore
-from bot.replies import reply
+from bot.replies import reply, send_stored_file
 from bot.views import news as views
-from core.domain.news import PHOTO_TYPES, check_file, news_draft, photo_name
+from core.domain.news import check_file, news_draft
 from core.errors import DomainError, NotAllowed, NotFound
 from core.services.accounts import Identity
 from core.services.news import (
@@ -107,14 +107,7 @@ async def send_attachment(
 ) -> None:
     """The post's file: an image as a photo (a document if Telegram refuses it), else a file."""
     filename, mime, data = await news_attachment(core.uow(), identity.viewer, post_id)
-    chat_id = query.message.chat.id if query.message is not None else query.from_user.id
-    if mime in PHOTO_TYPES:
-        try:
-            await bot.send_photo(chat_id, BufferedInputFile(data, filename=filename))
-            return
-        except TelegramBadRequest:
-            pass  # sizes Telegram does not take as a photo: send the file itself
-    await bot.send_document(chat_id, BufferedInputFile(data, filename=filename))
+    await send_stored_file(query, bot, data, filename, mime)
 
 
 # ---------------------------------------------------------------- writing
@@ -229,14 +222,8 @@ async def publish(
         return
     await state.clear()
     try:
-        attachment = None
-        if data.get("file_id"):
-            downloaded = await bot.download(str(data["file_id"]))
-            content = downloaded.read() if downloaded is not None else b""
-            filename, mime = str(data["filename"]), str(data["mime"])
-            if data.get("photo"):
-                filename, mime = photo_name(content)
-            attachment = NewsAttachment(filename, mime, content)
+        kept = await kept_file(bot, data)
+        attachment = NewsAttachment(*kept) if kept is not None else None
         post = await post_news(
             core.uow(),
             identity.viewer,

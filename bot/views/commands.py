@@ -34,7 +34,9 @@ COMMAND_KEYS: dict[str, str] = {
     "invites": "command.invites",
     "connections": "command.connections",
     "people": "command.people",
+    "disclosures": "audit.command.disclosures",
     "changes": "changes.command",
+    "mydata": "mydata.command",
     "settings": "settings.command",
     "language": "command.language",
     "help": "command.help",
@@ -80,7 +82,8 @@ def command_names(identity: Identity) -> tuple[str, ...]:
     if onboards(viewer):
         names += ["invites", "connections"]
     if manages(viewer):
-        names.append("people")
+        names += ["people", "disclosures"]
+    names += ["mydata"] if full_guardian(viewer) or viewer.is_pupil or manages(viewer) else []
     names += ["settings", "language", "help", "logout"]
     return tuple(names)
 

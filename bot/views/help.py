@@ -68,12 +68,17 @@ def help_screen(identity: Identity | None, t: Translator) -> Screen:
     lines += [t("extracts.help.teacher")] if onboards(viewer) else []
     lines += [t("reports.help")] if teaches(viewer) or manages(viewer) else []
     lines += [t("reports.help.cards")] if onboards(viewer) else []
-    lines.append(t("settings.help"))
+    lines += [
+        t("settings.help"),
+        *([t("mydata.help")] if full_guardian(viewer) or viewer.is_pupil else []),
+        *([t("mydata.help.manager")] if manages(viewer) else []),
+    ]
     if onboards(viewer):
         lines.append(t("help.onboarding"))
         lines.append(t("notes.help.teacher"))
     if manages(viewer):
         lines.append(t("help.people"))
+        lines.append(t("audit.help.disclosures"))
         lines.append(t("help.timetable_upload"))
         lines.append(t("changes.help"))
         lines.append(t("help.groups_review"))

@@ -12,6 +12,7 @@ from aiogram.types import InlineKeyboardButton
 
 from bot.callbacks import (
     DigestTimeCb,
+    MyDataCb,
     NotifyCb,
     NotifyChoice,
     NotifyTopic,
@@ -103,6 +104,7 @@ def overview(settings: NotificationSettings, t: Translator, *, saved: bool = Fal
             _button(t("settings.button.digest"), SettingsCb(view="digest").pack()),
         ]
     )
+    rows.append([_button(t("mydata.button.settings"), MyDataCb(action="menu").pack())])
     rows.append(menu_row(t))
     return Screen("\n".join(lines), keyboard(rows))
 
