@@ -325,3 +325,128 @@ async def build_timetable(core: Core, world: World) -> None:
         filename="week.csv",
         apply=True,
     )
+
+
+# ---------------------------------------------------------------- more roles (additive helpers)
+
+
+async def add_caregiver(
+    core: Core, *, guardian_id: int, pupil_id: int, given: str = "Vera", family: str = "Aprūpe"
+) -> int:
+    """A read-only carer of one child, granted by a guardian (as a redeemed invitation leaves)."""
+    carer = await new_person(core, given, family)
+    await insert(
+        core,
+        t.Guardianship(
+            guardian_id=carer,
+            pupil_id=pupil_id,
+            relation="other",
+            read_only=True,
+            granted_by=guardian_id,
+        ),
+    )
+    return carer
+
+
+@dataclass(frozen=True)
+class SubjectTeacher:
+    """A subject teacher who is nobody's class teacher, with a part group and one lesson."""
+
+    teacher: int
+    group: int
+    lesson: int  # recorded on ``LESSON_DAY``, period ``LESSON_PERIOD``
+
+
+async def add_subject_teacher(
+    core: Core,
+    school: SchoolWorld,
+    *,
+    pupils: list[int],
+    given: str = "Olga",
+    family: str = "Angliste",
+) -> SubjectTeacher:
+    """A teacher of an English part group of 5.a with ``pupils`` and a lesson on 2026-11-26."""
+    now = core.clock.now()
+    teacher = await new_person(core, given, family)
+    [_, subject] = await insert(
+        core,
+        t.StaffRole(school_id=school.school_id, person_id=teacher, role="teacher"),
+        t.Subject(school_id=school.school_id, name="Angļu valoda", short_name="ANG"),
+    )
+    [group] = await insert(
+        core,
+        t.TeachingGroup(
+            school_id=school.school_id,
+            school_year_id=school.year_id,
+            subject_id=subject,
+            name="5.a Angļu valoda",
+            kind="part",
+            grade=5,
+        ),
+    )
+    start = latvian_calendar(YEAR_START).starts_on
+    await insert(
+        core,
+        t.GroupTeacher(group_id=group, teacher_id=teacher),
+        t.GroupClass(group_id=group, class_id=school.class_5a),
+        *(
+            t.GroupMember(group_id=group, pupil_id=p, starts_on=start, ends_on=None)
+            for p in pupils
+        ),
+    )
+    [lesson] = await insert(
+        core,
+        t.Lesson(
+            school_id=school.school_id,
+            group_id=group,
+            on_date=date(2026, 11, 26),
+            period=3,
+            teacher_id=teacher,
+            is_substitution=False,
+            created_at=now,
+            updated_at=now,
+        ),
+    )
+    return SubjectTeacher(teacher, group, lesson)
+
+
+async def add_substitution(
+    core: Core, school: SchoolWorld, *, on: date, group_id: int, period: int, teacher_id: int
+) -> None:
+    """The superuser publishes a substitution of one timetable lesson (needs a timetable)."""
+    from core.services.timetable_changes import add_change, day_plan, publish_changes
+
+    boss = await viewer(core, school.superuser)
+    plan = await day_plan(core.uow(), boss, school_id=school.school_id, on=on)
+    [lesson] = [x for x in plan.lessons if (x.group_id, x.period) == (group_id, period)]
+    await add_change(
+        core.uow(),
+        boss,
+        school_id=school.school_id,
+        on=on,
+        kind="substitution",
+        slot_id=lesson.slot_id,
+        teacher_id=teacher_id,
+    )
+    await publish_changes(core.uow(), boss, school_id=school.school_id, on=on)
+
+
+async def add_deactivated(core: Core, school: SchoolWorld) -> int:
+    """A leaver who was a teacher of 5.a mathematics and a parent of a 5.a pupil, deactivated.
+
+    Every grant is still in the database; only ``persons.is_active`` ends the access, as
+    ``ejournal people deactivate`` does.
+    """
+    from core.services.deactivation import deactivate_person
+
+    person = await new_person(core, "Dace", f"{school.school_id}-Aizgājusi")
+    await insert(
+        core,
+        t.StaffRole(school_id=school.school_id, person_id=person, role="teacher"),
+        t.GroupTeacher(group_id=school.math_group, teacher_id=person),
+        t.Guardianship(guardian_id=person, pupil_id=school.pupil_5a_second, relation="mother"),
+    )
+    await deactivate_person(
+        core.uow(), Viewer.console(), person_id=person, school_id=school.school_id
+    )
+    return person

@@ -26,6 +26,10 @@ from core.config import CoreSettings, DatabaseSettings
 from core.storage.database import create_engine, upgrade
 from core.storage.tables import Base
 
+# The log scan (tests/logscan.py): no secret or personal data in anything the bot, e2e and
+# notifications suites log.
+pytest_plugins = ["tests.logscan"]
+
 PG_ENV = "EJOURNAL_TEST_DATABASE_URL"
 # A Friday in the first semester of 2026/2027, mid-morning in Riga.
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)

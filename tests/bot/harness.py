@@ -13,10 +13,13 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import (
     AnswerCallbackQuery,
+    EditMessageReplyMarkup,
+    EditMessageText,
     GetFile,
     GetMe,
     SendDocument,
     SendMessage,
+    SendPhoto,
     SetMyCommands,
     TelegramMethod,
 )
@@ -32,6 +35,7 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     Message,
     MessageEntity,
+    PhotoSize,
     Update,
     User,
 )
@@ -47,7 +51,7 @@ from tests.builders import World
 TOKEN = "4242:TEST-token"
 BOT_USERNAME = "ejournal_test_bot"
 SENT_AT = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
-ANSWERED = (AnswerCallbackQuery, SetMyCommands)
+ANSWERED = (AnswerCallbackQuery, SetMyCommands, EditMessageReplyMarkup)
 
 
 class UnexpectedCall(AssertionError):
@@ -55,7 +59,7 @@ class UnexpectedCall(AssertionError):
 
 
 class RecordingSession(BaseSession):
-    """Records every Bot API call; answers sends and acknowledgements, fails on anything else."""
+    """Records every Bot API call; answers sends, edits and acknowledgements, fails on the rest."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -70,16 +74,24 @@ class RecordingSession(BaseSession):
         timeout: int | None = None,  # noqa: ASYNC109 - aiogram's BaseSession signature
     ) -> TelegramType:
         self.calls.append(method)
-        if isinstance(method, SendMessage):
-            chat_id = int(method.chat_id)
+        if isinstance(method, SendMessage | EditMessageText):  # a new message, or one edited
+            edited = isinstance(method, EditMessageText) and method.message_id is not None
             markup = method.reply_markup
             return Message(  # type: ignore[return-value]
-                message_id=next(self._ids),
+                message_id=int(method.message_id or 0) if edited else next(self._ids),
                 date=SENT_AT,
-                chat=Chat(id=chat_id, type="private"),
+                chat=Chat(id=int(method.chat_id or 0), type="private"),
                 from_user=User(id=bot.id, is_bot=True, first_name="eJournal"),
                 text=method.text,
                 reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
+            )
+        if isinstance(method, SendPhoto):
+            return Message(  # type: ignore[return-value]
+                message_id=next(self._ids),
+                date=SENT_AT,
+                chat=Chat(id=int(method.chat_id), type="private"),
+                from_user=User(id=bot.id, is_bot=True, first_name="eJournal"),
+                photo=[PhotoSize(file_id="p", file_unique_id="p", width=1, height=1)],
             )
         if isinstance(method, SendDocument):
             document = method.document
@@ -124,6 +136,14 @@ class RecordingSession(BaseSession):
 
     def documents(self) -> list[SendDocument]:
         return [call for call in self.calls if isinstance(call, SendDocument)]
+
+    def edits(self) -> list[EditMessageText]:
+        """The bot's edits of its messages' texts (status messages, screens that move on)."""
+        return [call for call in self.calls if isinstance(call, EditMessageText)]
+
+    def keyboard_edits(self) -> list[EditMessageReplyMarkup]:
+        """The bot's edits of its messages' inline keyboards alone."""
+        return [call for call in self.calls if isinstance(call, EditMessageReplyMarkup)]
 
 
 def recording_bot() -> tuple[Bot, RecordingSession]:
@@ -231,8 +251,8 @@ class TelegramUser:
         return [c for c in self.session.calls[before:] if isinstance(c, SendMessage)]
 
 
-def buttons(message: SendMessage) -> dict[str, str]:
-    """Button text → callback data of a sent message."""
+def buttons(message: SendMessage | EditMessageText | SendDocument) -> dict[str, str]:
+    """Button text → callback data of a sent (or edited) message."""
     markup = message.reply_markup
     if not isinstance(markup, InlineKeyboardMarkup):
         return {}
@@ -286,9 +306,11 @@ async def open_chats(
     links: Sequence[tuple[int, int, str]],
     *,
     buckets: TokenBuckets | None = None,
+    settings: AppSettings | None = None,
 ) -> Chats:
     """Link each (person, Telegram user, language) and build the real Dispatcher."""
     for person_id, user_id, language in links:
         await link(core, person_id, user_id, language)
     bot, session = recording_bot()
-    return Chats(world, build_dispatcher(core, AppSettings(), buckets=buckets), bot, session)
+    dp = build_dispatcher(core, settings or AppSettings(), buckets=buckets)
+    return Chats(world, dp, bot, session)

@@ -7,18 +7,13 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from aiogram import Bot
-from aiogram.client.default import DefaultBotProperties
-from aiogram.methods import EditMessageReplyMarkup, EditMessageText, TelegramMethod
-from aiogram.methods.base import TelegramType
+from aiogram.methods import EditMessageReplyMarkup, EditMessageText
 from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy import func, select
 
-from bot.app import build_dispatcher
 from bot.callbacks import BroadcastAckCb, BroadcastCb
 from bot.middlewares import TokenBuckets
 from bot.routers.broadcasts import BroadcastWatch
-from bot.settings import AppSettings
 from core.bootstrap import Core
 from core.domain.broadcasts import Audience
 from core.services.broadcasts import send_broadcast
@@ -32,7 +27,7 @@ from notifications.outbox import Outbox
 from notifications.policy import Rules
 from notifications.sender import RecordingSender
 from notifications.settings import NotificationsSettings
-from tests.bot.harness import TOKEN, Chats, RecordingSession, buttons, link
+from tests.bot.harness import Chats, RecordingSession, buttons, open_chats
 from tests.builders import build_world, insert, new_person, viewer
 from tests.notifications.conftest import fast_config, settle
 
@@ -40,46 +35,20 @@ SUPERUSER, TEACHER, PARENT, PUPIL, DIRECTOR = 9601, 9602, 9603, 9604, 9605
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-class EditingSession(RecordingSession):
-    """The harness's recording session that also lets the bot edit its messages."""
-
-    async def make_request(
-        self,
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-        timeout: int | None = None,  # noqa: ASYNC109 - aiogram's BaseSession signature
-    ) -> TelegramType:
-        if isinstance(method, EditMessageText | EditMessageReplyMarkup):
-            self.calls.append(method)
-            return True  # type: ignore[return-value]
-        return await super().make_request(bot, method, timeout)
-
-    def edits(self) -> list[EditMessageText]:
-        return [call for call in self.calls if isinstance(call, EditMessageText)]
-
-
 @pytest.fixture
 async def chats(core: Core) -> AsyncIterator[Chats]:
     world = await build_world(core)
-    for person, user_id, language in (
+    links = [
         (world.a.superuser, SUPERUSER, "lv"),
         (world.a.math_teacher, TEACHER, "lv"),
         (world.a.parent_5a, PARENT, "lv"),
         (world.a.pupil_5a, PUPIL, "lv"),
         (world.a.director, DIRECTOR, "en"),
-    ):
-        await link(core, person, user_id, language)
-    session = EditingSession()
-    bot = Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode="HTML"))
-    dp = build_dispatcher(core, AppSettings(), buckets=TokenBuckets(100, 100))
-    dp["broadcast_watch"] = BroadcastWatch(interval_s=0.02, limit_s=10)
-    yield Chats(world, dp, bot, session)
-    await dp.emit_shutdown()  # status messages still followed stop with the bot
-
-
-def editing(chats: Chats) -> EditingSession:
-    assert isinstance(chats.session, EditingSession)
-    return chats.session
+    ]
+    chats = await open_chats(core, world, links, buckets=TokenBuckets(100, 100))
+    chats.dp["broadcast_watch"] = BroadcastWatch(interval_s=0.02, limit_s=10)
+    yield chats
+    await chats.dp.emit_shutdown()  # status messages still followed stop with the bot
 
 
 async def stored(core: Core) -> list[t.Broadcast]:
@@ -112,7 +81,7 @@ async def deliver(core: Core) -> RecordingSender:
     return sender
 
 
-async def edited_to(session: EditingSession, needle: str) -> EditMessageText:
+async def edited_to(session: RecordingSession, needle: str) -> EditMessageText:
     """Wait for the status message to be edited to a text containing ``needle``."""
     async with asyncio.timeout(10):
         while True:
@@ -183,7 +152,7 @@ async def test_a_class_teacher_writes_to_her_class_parents_and_watches_the_deliv
 
     sender = await deliver(core)
     assert [call.chat_id for call in sender.delivered()] == [PARENT]
-    report = await edited_to(editing(chats), "Piegādāti")
+    report = await edited_to(chats.session, "Piegādāti")
     assert report.text.splitlines()[1:] == [
         "Saņēmēji: klase 5.a · vecāki",
         "👥 Saņēmēji kopā: 2",
@@ -194,7 +163,7 @@ async def test_a_class_teacher_writes_to_her_class_parents_and_watches_the_deliv
         "👁 Apstiprinājuši izlasīšanu: 0 no 1",
     ]
     assert report.text.startswith("📊 <b>Apkārtraksta pārskats</b> · 27.11.2026 10:00")
-    following = editing(chats).edits()
+    following = chats.session.edits()
     assert {(e.chat_id, e.message_id) for e in following} == {(TEACHER, report.message_id)}
     refresh = markup(report)["🔄 Atjaunot"]
     assert refresh == BroadcastCb(action="report", ref=row.id).pack()
@@ -208,9 +177,9 @@ async def test_a_class_teacher_writes_to_her_class_parents_and_watches_the_deliv
     assert again.text.startswith("Jau atzīmēts")
     assert await acks(core) == 1
 
-    edits = len(editing(chats).edits())
+    edits = len(chats.session.edits())
     await teacher.press(refresh)
-    [fresh] = editing(chats).edits()[edits:]
+    [fresh] = chats.session.edits()[edits:]
     assert "👁 Apstiprinājuši izlasīšanu: 1 no 1" in fresh.text
 
 

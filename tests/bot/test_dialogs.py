@@ -19,6 +19,7 @@ from bot.callbacks import (
     LanguageCb,
     MailCb,
     MarksCb,
+    MarksSubjectCb,
     MenuCb,
     NewsCb,
     NoteFormCb,
@@ -226,6 +227,35 @@ async def test_parent_sees_the_marks_of_the_child_on_the_button(core: Core, chat
     assert "vidēji" not in second.text  # levels are never averaged
     answers = [c for c in chats.session.calls if isinstance(c, AnswerCallbackQuery)]
     assert len(answers) == 2
+
+
+async def test_a_subject_opens_every_mark_with_its_date_and_title(
+    core: Core, chats: Chats
+) -> None:
+    a = chats.world.a
+    await give_marks(core, chats.world)
+    parent = chats.user(PARENT)
+    [screen] = await parent.press(MarksCb(pupil_id=a.pupil_5a).pack())
+    [subject] = await parent.press(buttons(screen)["Matemātika"])
+    assert subject.text.splitlines() == [
+        "📘 <b>Jānis Alfa-Bērziņš (5.a)</b> — Matemātika",
+        "1. semestris: 01.09.2026–27.11.2026",
+        "",
+        f"{MARK_DAY:%d.%m.} <b>8</b> — Daļskaitļi (Summatīvais)",
+        "",
+        "Vidējais: <b>8,00</b>",
+    ]
+    [back] = await parent.press(buttons(subject)["⬅️ Visi priekšmeti"])
+    assert "<b>Matemātika</b>: 8" in back.text
+    # Another parent's child, even with a group the two share: refused.
+    [refusal] = await parent.press(
+        MarksSubjectCb(pupil_id=a.pupil_5a_second, group_id=a.math_group).pack()
+    )
+    assert refusal.text == "Skolēns nav atrasts vai jums nav piekļuves viņa datiem."
+    [other] = await parent.press(
+        MarksSubjectCb(pupil_id=a.pupil_5a, group_id=a.latvian_group).pack()
+    )
+    assert other.text == "Šajā priekšmetā šajā semestrī vērtējumu vēl nav."
 
 
 async def test_marks_command_asks_which_child(chats: Chats) -> None:

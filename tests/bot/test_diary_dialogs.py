@@ -8,9 +8,6 @@ pupils and their things (notes, files, groups, classes, lessons, assessments) an
 from __future__ import annotations
 
 import html
-import itertools
-import random
-import typing
 from datetime import date, time, timedelta
 from typing import Any
 
@@ -18,10 +15,8 @@ import pytest
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.filters.callback_data import CallbackData
-from aiogram.methods import SendDocument, SendPhoto, TelegramMethod
-from aiogram.methods.base import TelegramType
-from aiogram.types import BufferedInputFile, Chat, Message, PhotoSize
-from sqlalchemy import func, select
+from aiogram.methods import SendDocument, SendPhoto
+from aiogram.types import BufferedInputFile
 
 from bot.app import build_dispatcher
 from bot.callbacks import (
@@ -43,7 +38,6 @@ from core.bootstrap import Core
 from core.domain.access import Viewer
 from core.domain.policy import default_policy
 from core.domain.records import PupilSummary
-from core.services.absence_notes import NoteAttachment, submit_note
 from core.services.diary import DiaryDay, DiaryLesson, DiaryWeek
 from core.services.marks import create_assessment, record_marks
 from core.services.teacher_day import (
@@ -54,9 +48,8 @@ from core.services.teacher_day import (
 )
 from core.services.timetable_changes import add_change, day_plan, publish_changes
 from core.services.timetable_import import import_timetable
-from core.storage import tables as t
-from core.storage.database import create_session_factory
-from tests.bot.harness import SENT_AT, TOKEN, Chats, RecordingSession, buttons, link
+from tests.authz.crafting import SECRET, crafted, foreign_records, row_counts
+from tests.bot.harness import TOKEN, Chats, RecordingSession, buttons, link
 from tests.builders import WEEK_TIMETABLE_CSV, World, build_world, viewer
 
 PARENT, PUPIL, TEACHER, OTHER_PARENT = 9601, 9602, 9603, 9604
@@ -64,29 +57,6 @@ MONDAY, TUESDAY, WEDNESDAY = date(2026, 11, 30), date(2026, 12, 1), date(2026, 1
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.7\n" + b"x" * 64
 REFUSED = "Skolēns nav atrasts vai jums nav piekļuves viņa datiem."
-SECRET = "SLEPEN"  # in every text of the other pupils' records
-MAX_CRAFTED = 300  # crafted presses per callback class at most
-_ids = itertools.count(70_000)
-
-
-class PhotoSession(RecordingSession):
-    """The harness's recording session that also takes photos from the bot."""
-
-    async def make_request(
-        self,
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-        timeout: int | None = None,  # noqa: ASYNC109 - aiogram's BaseSession signature
-    ) -> TelegramType:
-        if isinstance(method, SendPhoto):
-            self.calls.append(method)
-            return Message(  # type: ignore[return-value]
-                message_id=next(_ids),
-                date=SENT_AT,
-                chat=Chat(id=int(method.chat_id), type="private"),
-                photo=[PhotoSize(file_id="p", file_unique_id="p", width=1, height=1)],
-            )
-        return await super().make_request(bot, method, timeout)
 
 
 @pytest.fixture
@@ -108,7 +78,7 @@ async def chats(core: Core) -> Chats:
         (world.a.parent_5a_second, OTHER_PARENT),
     ):
         await link(core, person, user_id, "lv")
-    session = PhotoSession()
+    session = RecordingSession()
     bot = Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode="HTML"))
     dp = build_dispatcher(core, AppSettings(), buckets=TokenBuckets(10_000, 10_000))
     return Chats(world, dp, bot, session)
@@ -385,93 +355,13 @@ async def test_crafted_buttons_for_another_pupil_are_refused(core: Core, chats: 
     assert not [c for c in chats.session.calls if isinstance(c, SendPhoto)]
 
 
-async def foreign_records(core: Core, world: World) -> dict[str, list[int]]:
-    """Another family's and another school's records, every text marked SECRET."""
-    a, b = world.a, world.b
-    foreign_teacher = await viewer(core, b.math_teacher)
-    lesson: dict[str, Any] = {"group_id": b.math_group, "on": MONDAY, "period": 1}
-    await set_topic(core.uow(), foreign_teacher, **lesson, topic="SLEPENA TĒMA")
-    await set_homework(core.uow(), foreign_teacher, **lesson, homework="SLEPENS DARBS")
-    file = await attach_homework_file(
-        core.uow(), foreign_teacher, **lesson, filename="SLEPENS.pdf", mime="application/pdf",
-        data=PDF,
-    )  # fmt: skip
-    await save_attendance(core.uow(), foreign_teacher, **lesson, absent={b.pupil_5a: "n"})
-    test = await create_assessment(
-        core.uow(), foreign_teacher, group_id=b.math_group, on=MONDAY, title="SLEPENS darbs"
-    )
-    await record_marks(
-        core.uow(), foreign_teacher, assessment_id=test.id, entries={b.pupil_5a: "7"}
-    )
-    note = await submit_note(
-        core.uow(),
-        await viewer(core, a.parent_5a_second),
-        pupil_id=a.pupil_5a_second,
-        starts_on=MONDAY,
-        ends_on=MONDAY,
-        reason="other",
-        reason_text="SLEPENS IEMESLS",
-        attachment=NoteAttachment("SLEPENS.png", PNG),
-    )
-    async with create_session_factory(core.engine)() as session:
-        lesson_ids = list(
-            await session.scalars(select(t.Lesson.id).where(t.Lesson.school_id == b.school_id))
-        )
-    return {
-        "pupil": [a.pupil_5a_second, b.pupil_5a],
-        "person": [a.pupil_5a_second, b.pupil_5a, a.parent_5a_second],
-        "note": [note.note.id],
-        "file": [file.id, note.note.file_id or 0],
-        "group": [b.math_group, a.latvian_group],
-        "class": [b.class_5a],
-        "assessment": [test.id],
-        "lesson": lesson_ids,
-        "day": [0, MONDAY.toordinal()],
-    }
-
-
-def crafted(cls: type[CallbackData], ids: dict[str, list[int]]) -> list[CallbackData]:
-    """Instances of a callback class with other pupils' ids (and their things) in every field.
-
-    An int field named after a thing (pupil, note, file, ...) gets that thing's ids; any other
-    int field gets one id of each thing. Every value of every choice field is tried; a class
-    with more combinations than ``MAX_CRAFTED`` is sampled (the same sample every run).
-    """
-    some = sorted({values[0] for values in ids.values() if values})
-    choices: list[list[Any]] = []
-    for name, field in cls.model_fields.items():
-        if typing.get_origin(field.annotation) is typing.Literal:
-            choices.append(list(typing.get_args(field.annotation)))
-            continue
-        kinds = [kind for kind in ids if kind in name]
-        choices.append(sorted({i for kind in kinds for i in ids[kind]}) or some)
-    combos = list(itertools.product(*choices))
-    if len(combos) > MAX_CRAFTED:
-        combos = random.Random(cls.__prefix__).sample(combos, MAX_CRAFTED)
-    names = list(cls.model_fields)
-    return [cls(**dict(zip(names, combo, strict=True))) for combo in combos]
-
-
-async def row_counts(core: Core) -> dict[str, int]:
-    """Rows per table of the journal's records (not the person's own account and logs)."""
-    own = {"accounts", "audit_log", "domain_events", "deliveries", "link_attempts", "cursors"}
-    counts = {}
-    async with create_session_factory(core.engine)() as session:
-        for table in t.Base.metadata.sorted_tables:
-            if table.name not in own:
-                counts[table.name] = int(
-                    await session.scalar(select(func.count()).select_from(table)) or 0
-                )
-    return counts
-
-
 @pytest.mark.parametrize("cls", ALL_CALLBACKS, ids=lambda c: c.__name__)
 async def test_no_crafted_callback_shows_a_parent_another_pupils_data(
     core: Core, chats: Chats, cls: type[CallbackData]
 ) -> None:
     """Every button class, crafted with other pupils' ids, answers nothing of theirs."""
     await fill_monday(core, chats.world)
-    ids = await foreign_records(core, chats.world)
+    ids = await foreign_records(core, chats.world, MONDAY)
     before = await row_counts(core)
     parent = chats.user(PARENT)
     payloads = [instance.pack() for instance in crafted(cls, ids)]

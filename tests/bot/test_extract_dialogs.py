@@ -9,53 +9,25 @@ import io
 from datetime import date
 
 import pytest
-from aiogram import Bot
-from aiogram.client.default import DefaultBotProperties
-from aiogram.methods import EditMessageText, SendDocument, SendMessage, TelegramMethod
-from aiogram.methods.base import TelegramType
-from aiogram.types import BufferedInputFile, Chat, InlineKeyboardMarkup, Message, User
+from aiogram.methods import EditMessageText, SendDocument, SendMessage
+from aiogram.types import BufferedInputFile
 from pypdf import PdfReader
 from sqlalchemy import update
 
-from bot.app import build_dispatcher
 from bot.callbacks import ExtractCb
 from bot.middlewares import TokenBuckets
-from bot.settings import AppSettings
 from core.bootstrap import Core
 from core.services.extracts import Month
 from core.services.marks import create_assessment, record_marks
 from core.storage import tables as t
 from core.storage.database import create_session_factory
-from tests.bot.harness import SENT_AT, TOKEN, Chats, RecordingSession, TelegramUser, link
+from tests.bot.harness import Chats, TelegramUser, buttons, open_chats
 from tests.builders import build_world, viewer
 
 PARENT, PUPIL, TEACHER, OTHER_PARENT = 9501, 9502, 9503, 9504
 NOVEMBER, OCTOBER = Month(2026, 11), Month(2026, 10)
 
 Shown = SendMessage | EditMessageText | SendDocument
-
-
-class EditingSession(RecordingSession):
-    """The recording session, which also lets the bot edit its messages (status, months)."""
-
-    async def make_request(
-        self,
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-        timeout: int | None = None,  # noqa: ASYNC109 - aiogram's BaseSession signature
-    ) -> TelegramType:
-        if isinstance(method, EditMessageText):
-            self.calls.append(method)
-            markup = method.reply_markup
-            return Message(  # type: ignore[return-value]
-                message_id=int(method.message_id or 0),
-                date=SENT_AT,
-                chat=Chat(id=int(method.chat_id or 0), type="private"),
-                from_user=User(id=bot.id, is_bot=True, first_name="eJournal"),
-                text=method.text,
-                reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
-            )
-        return await super().make_request(bot, method, timeout)
 
 
 @pytest.fixture
@@ -72,17 +44,13 @@ async def chats(core: Core) -> Chats:
         assessment_id=test.id,
         entries={a.pupil_5a: "8", a.pupil_5a_second: "5"},
     )
-    for person, user, language in (
+    links = [
         (a.parent_5a, PARENT, "lv"),
         (a.pupil_5a, PUPIL, "en"),
         (a.math_teacher, TEACHER, "lv"),
         (a.parent_5a_second, OTHER_PARENT, "lv"),
-    ):
-        await link(core, person, user, language)
-    session = EditingSession()
-    bot = Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode="HTML"))
-    dp = build_dispatcher(core, AppSettings(), buckets=TokenBuckets(1000, 1000))
-    return Chats(world, dp, bot, session)
+    ]
+    return await open_chats(core, world, links, buckets=TokenBuckets(1000, 1000))
 
 
 async def shown(user: TelegramUser, action: str, data: str) -> list[Shown]:
@@ -93,13 +61,6 @@ async def shown(user: TelegramUser, action: str, data: str) -> list[Shown]:
     else:
         await user.press(data)
     return [c for c in user.session.calls[before:] if isinstance(c, Shown)]
-
-
-def keys(message: Shown) -> dict[str, str]:
-    markup = message.reply_markup
-    if not isinstance(markup, InlineKeyboardMarkup):
-        return {}
-    return {b.text: b.callback_data or "" for row in markup.inline_keyboard for b in row}
 
 
 def pdf_of(document: SendDocument) -> tuple[str, str]:
@@ -114,22 +75,22 @@ async def test_a_parent_gets_the_pdf_of_the_child_they_picked(chats: Chats) -> N
     parent = chats.user(PARENT)
     [picker] = await shown(parent, "send", "/extract")
     assert picker.text == "📄 Kura sekmju izrakstu sagatavot?"
-    assert keys(picker) == {
+    assert buttons(picker) == {
         "Jānis Alfa-Bērziņš (5.a)": ExtractCb(action="pupil", ref=a.pupil_5a).pack(),
         "Ērika Alfa-Bērziņa (2.a)": ExtractCb(action="pupil", ref=a.pupil_2a).pack(),
         "⬅️ Izvēlne": "mn",
     }
-    [months] = await shown(parent, "press", keys(picker)["Jānis Alfa-Bērziņš (5.a)"])
+    [months] = await shown(parent, "press", buttons(picker)["Jānis Alfa-Bērziņš (5.a)"])
     assert isinstance(months, EditMessageText)  # the same message moves on
     assert months.text == "📄 Sekmju izraksts: <b>Jānis Alfa-Bērziņš</b> (5.a). Par kuru mēnesi?"
-    assert list(keys(months)) == [
+    assert list(buttons(months)) == [
         "2026. gada novembris (šis mēnesis)",
         "2026. gada oktobris (iepriekšējais)",
         "2026. gada septembris",
         "⬅️ Izvēlne",
     ]
     status, document, done = await shown(
-        parent, "press", keys(months)["2026. gada novembris (šis mēnesis)"]
+        parent, "press", buttons(months)["2026. gada novembris (šis mēnesis)"]
     )
     assert isinstance(status, EditMessageText)
     assert status.text == "⏳ Gatavo sekmju izrakstu: Jānis Alfa-Bērziņš, 2026. gada novembris…"
@@ -145,7 +106,7 @@ async def test_a_parent_gets_the_pdf_of_the_child_they_picked(chats: Chats) -> N
     assert "Anna" not in text  # the other pupil of the test
     assert isinstance(done, EditMessageText)
     assert done.text.startswith("✅ Sekmju izraksts nosūtīts: <b>Jānis Alfa-Bērziņš</b>")
-    assert "2026. gada oktobris (iepriekšējais)" in keys(done)
+    assert "2026. gada oktobris (iepriekšējais)" in buttons(done)
 
 
 async def test_a_crafted_button_for_another_pupil_is_refused(chats: Chats) -> None:
@@ -175,7 +136,7 @@ async def test_a_pupil_goes_straight_to_the_months_of_their_own(chats: Chats) ->
     pupil = chats.user(PUPIL)
     [months] = await shown(pupil, "send", "/extract")
     assert months.text == "📄 Progress extract: <b>Jānis Alfa-Bērziņš</b> (5.a). Which month?"
-    october = keys(months)["October 2026 (last month)"]
+    october = buttons(months)["October 2026 (last month)"]
     assert (
         october
         == ExtractCb(action="month", ref=chats.world.a.pupil_5a, month=OCTOBER.ordinal).pack()
@@ -190,19 +151,19 @@ async def test_the_class_teacher_prints_the_missing_ones(chats: Chats, core: Cor
     a = chats.world.a
     teacher = chats.user(TEACHER)
     [picker] = await shown(teacher, "send", "/extract")
-    assert keys(picker)["🏫 Klase 5.a"] == ExtractCb(action="class", ref=a.class_5a).pack()
-    [klass] = await shown(teacher, "press", keys(picker)["🏫 Klase 5.a"])
+    assert buttons(picker)["🏫 Klase 5.a"] == ExtractCb(action="class", ref=a.class_5a).pack()
+    [klass] = await shown(teacher, "press", buttons(picker)["🏫 Klase 5.a"])
     assert klass.text == "🏫 <b>5.a</b>: kura skolēna sekmju izrakstu sagatavot?"
-    assert list(keys(klass)) == [
+    assert list(buttons(klass)) == [
         "Jānis Alfa-Bērziņš",
         "Anna Alfa-Kalniņa",
         "🖨 Trūkstošie izraksti (drukāšanai)",
         "⬅️ Izvēlne",
     ]
-    [anna] = await shown(teacher, "press", keys(klass)["Anna Alfa-Kalniņa"])
+    [anna] = await shown(teacher, "press", buttons(klass)["Anna Alfa-Kalniņa"])
     assert anna.text == "📄 Sekmju izraksts: <b>Anna Alfa-Kalniņa</b> (5.a). Par kuru mēnesi?"
-    [months] = await shown(teacher, "press", keys(klass)["🖨 Trūkstošie izraksti (drukāšanai)"])
-    assert keys(months)["2026. gada novembris (šis mēnesis)"] == (
+    [months] = await shown(teacher, "press", buttons(klass)["🖨 Trūkstošie izraksti (drukāšanai)"])
+    assert buttons(months)["2026. gada novembris (šis mēnesis)"] == (
         ExtractCb(action="missing", ref=a.class_5a, month=NOVEMBER.ordinal).pack()
     )
     # Jānis and his mother are connected, and so is Anna's father: nothing to print.

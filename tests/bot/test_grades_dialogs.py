@@ -7,16 +7,13 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from aiogram import Bot, F
-from aiogram.client.default import DefaultBotProperties
+from aiogram import F
 from aiogram.fsm.context import FSMContext
-from aiogram.methods import EditMessageText, SendMessage, TelegramMethod
-from aiogram.methods.base import TelegramType
-from aiogram.types import CallbackQuery, Chat, InlineKeyboardMarkup, Message, User
+from aiogram.methods import EditMessageText, SendMessage
+from aiogram.types import CallbackQuery
 from sqlalchemy import select
 
 from bot.__main__ import ProductSettings
-from bot.app import build_dispatcher
 from bot.callbacks import AssessmentCb, GradeKindCb, GradesCb, MarkKeyCb
 from bot.i18n import Translator
 from bot.journal import JournalCore
@@ -32,15 +29,7 @@ from core.services.accounts import Identity
 from core.storage import tables as t
 from core.storage.database import create_session_factory
 from notifications.settings import NotificationsSettings
-from tests.bot.harness import (
-    SENT_AT,
-    TOKEN,
-    Chats,
-    RecordingSession,
-    TelegramUser,
-    buttons,
-    link,
-)
+from tests.bot.harness import Chats, TelegramUser, buttons, open_chats
 from tests.builders import World, build_world, viewer
 
 TEACHER, OTHER, PARENT = 9301, 9302, 9303
@@ -49,41 +38,15 @@ DAY = date(2026, 11, 26)
 Shown = SendMessage | EditMessageText
 
 
-class EditingSession(RecordingSession):
-    """The recording session, which also lets the bot edit its messages (the value keyboard)."""
-
-    async def make_request(
-        self,
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-        timeout: int | None = None,  # noqa: ASYNC109 - aiogram's BaseSession signature
-    ) -> TelegramType:
-        if isinstance(method, EditMessageText):
-            self.calls.append(method)
-            markup = method.reply_markup
-            return Message(  # type: ignore[return-value]
-                message_id=int(method.message_id or 0),
-                date=SENT_AT,
-                chat=Chat(id=int(method.chat_id or 0), type="private"),
-                from_user=User(id=bot.id, is_bot=True, first_name="eJournal"),
-                text=method.text,
-                reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
-            )
-        return await super().make_request(bot, method, timeout)
-
-
 async def open_grade_chats(core: Core, settings: AppSettings | None = None) -> Chats:
     world = await build_world(core)
-    for person, user, language in (
+    links = [
         (world.a.math_teacher, TEACHER, "lv"),
         (world.a.latvian_teacher, OTHER, "en"),
         (world.a.parent_5a, PARENT, "lv"),
-    ):
-        await link(core, person, user, language)
-    session = EditingSession()
-    bot = Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode="HTML"))
-    dp = build_dispatcher(core, settings or AppSettings(), buckets=TokenBuckets(1000, 1000))
-    return Chats(world, dp, bot, session)
+    ]
+    buckets = TokenBuckets(1000, 1000)
+    return await open_chats(core, world, links, buckets=buckets, settings=settings)
 
 
 async def tap(user: TelegramUser, data: str) -> Shown:
@@ -94,13 +57,6 @@ async def tap(user: TelegramUser, data: str) -> Shown:
         c for c in user.session.calls[before:] if isinstance(c, SendMessage | EditMessageText)
     ]
     return shown
-
-
-def keys(shown: Shown) -> dict[str, str]:
-    markup = shown.reply_markup
-    if not isinstance(markup, InlineKeyboardMarkup):
-        return {}
-    return {b.text: b.callback_data or "" for row in markup.inline_keyboard for b in row}
 
 
 async def stored(core: Core) -> dict[int, tuple[str, str | None, int]]:
@@ -208,20 +164,20 @@ async def test_the_value_keyboard_moves_to_the_next_pupil_by_itself(core: Core) 
         "Skolēns 1 no 2: <b>Alfa-Bērziņš Jānis</b>",
         "Pašlaik: vēl nav",
     ]
-    assert list(keys(first))[:11] == ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "nv"]
+    assert list(buttons(first))[:11] == ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "nv"]
 
-    second = await tap(teacher, keys(first)["8"])
+    second = await tap(teacher, buttons(first)["8"])
     assert isinstance(second, EditMessageText)  # the same message moves on
     assert "Skolēns 2 no 2: <b>Alfa-Kalniņa Anna</b>" in second.text
     assert await stored(core) == {world.a.pupil_5a: ("mark", "8", 1)}
 
-    back = await tap(teacher, keys(second)["◀ Atpakaļ"])
+    back = await tap(teacher, buttons(second)["◀ Atpakaļ"])
     assert "Skolēns 1 no 2" in back.text
     assert "Pašlaik: 8" in back.text
-    assert "• 8" in keys(back)
-    again = await tap(teacher, keys(back)["Izlaist ▶"])
+    assert "• 8" in buttons(back)
+    again = await tap(teacher, buttons(back)["Izlaist ▶"])
     assert "Skolēns 2 no 2" in again.text
-    summary = await tap(teacher, keys(again)["nv"])
+    summary = await tap(teacher, buttons(again)["nv"])
     assert isinstance(summary, EditMessageText)
     assert "✅ Saglabāti vērtējumi: 2." in summary.text
     assert "t. sk. nv (nav vērtējuma): 1" in summary.text
@@ -243,7 +199,7 @@ async def test_a_learning_levels_keyboard_and_a_ten_point_value_refused(core: Co
     )
     teacher = chats.user(OTHER)  # the Latvian teacher speaks English
     board = await tap(teacher, AssessmentCb(assessment_id=test.id, view="keys").pack())
-    assert list(keys(board))[:5] == ["S", "T", "A", "P", "nv"]
+    assert list(buttons(board))[:5] == ["S", "T", "A", "P", "nv"]
     [refused] = await teacher.send("1 10")
     assert "Valid values: S, T, A, P, nv." in refused.text
     forged = await tap(

@@ -97,7 +97,13 @@ async def test_a_parent_picks_a_child_and_sees_who_changed_what(
         "Matemātika, 26.11. (Tests 1): jauns vērtējums <b>7</b>",
     ]
     assert "3" not in page.text.replace("13:00", "")  # the other pupil's mark
-    assert list(buttons(page)) == ["Kopš vakardienas", "✓ Nedēļa", "Mēnesis", "⬅️ Izvēlne"]
+    assert list(buttons(page)) == [
+        "Kopš vakardienas",
+        "✓ Nedēļa",
+        "Mēnesis",
+        "👁 Kas skatīja datus",
+        "⬅️ Izvēlne",
+    ]
 
     [today] = await parent.press(HistoryCb(pupil_id=a.pupil_5a, since="yesterday").pack())
     assert today.text.startswith("🕘 <b>Jānis Alfa-Bērziņš (5.a)</b> — izmaiņas kopš 26.11.2026")

@@ -7,13 +7,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from aiogram import Bot
-from aiogram.client.default import DefaultBotProperties
-from aiogram.methods import SendDocument, SendMessage, SendPhoto, TelegramMethod
-from aiogram.methods.base import TelegramType
+from aiogram.methods import SendDocument, SendMessage, SendPhoto
 from aiogram.types import (
     BufferedInputFile,
-    Chat,
     Message,
     PhotoSize,
     Sticker,
@@ -21,24 +17,14 @@ from aiogram.types import (
 )
 from sqlalchemy import func, select
 
-from bot.app import build_dispatcher
 from bot.callbacks import MenuCb, NewsCb
 from bot.middlewares import TokenBuckets
-from bot.settings import AppSettings
 from core.bootstrap import Core
 from core.clock import FakeClock
 from core.services.news import NewsAttachment, post_news
 from core.storage import tables as t
 from core.storage.database import create_session_factory
-from tests.bot.harness import (
-    SENT_AT,
-    TOKEN,
-    Chats,
-    RecordingSession,
-    TelegramUser,
-    buttons,
-    link,
-)
+from tests.bot.harness import SENT_AT, Chats, TelegramUser, buttons, open_chats
 from tests.builders import WEEK_TIMETABLE_CSV, build_world, insert, viewer
 
 PARENT, SUPERUSER, DIRECTOR, TEACHER, FOREIGN = 9501, 9502, 9503, 9504, 9505
@@ -47,41 +33,17 @@ JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 _ids = itertools.count(50_000)
 
 
-class PhotoSession(RecordingSession):
-    """The harness's recording session that also takes photos from the bot."""
-
-    async def make_request(
-        self,
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-        timeout: int | None = None,  # noqa: ASYNC109 - aiogram's BaseSession signature
-    ) -> TelegramType:
-        if isinstance(method, SendPhoto):
-            self.calls.append(method)
-            return Message(  # type: ignore[return-value]
-                message_id=next(_ids),
-                date=SENT_AT,
-                chat=Chat(id=int(method.chat_id), type="private"),
-                photo=[PhotoSize(file_id="p", file_unique_id="p", width=1, height=1)],
-            )
-        return await super().make_request(bot, method, timeout)
-
-
 @pytest.fixture
 async def chats(core: Core) -> Chats:
     world = await build_world(core)
-    for person, user_id, language in (
+    links = [
         (world.a.parent_5a, PARENT, "lv"),
         (world.a.superuser, SUPERUSER, "lv"),
         (world.a.director, DIRECTOR, "en"),
         (world.a.math_teacher, TEACHER, "lv"),
         (world.b.superuser, FOREIGN, "lv"),
-    ):
-        await link(core, person, user_id, language)
-    session = PhotoSession()
-    bot = Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode="HTML"))
-    dp = build_dispatcher(core, AppSettings(), buckets=TokenBuckets(100, 100))
-    return Chats(world, dp, bot, session)
+    ]
+    return await open_chats(core, world, links, buckets=TokenBuckets(100, 100))
 
 
 async def count_posts(core: Core) -> int:

@@ -60,8 +60,8 @@ async def test_a_parent_opens_the_invitation_and_gets_the_parent_menu(
     assert set(buttons(menu)) >= {"📘 Ērika: vērtējumi", "📘 Jānis: vērtējumi", "👵 Aprūpētāji"}
     assert chats.chat_commands(NEWCOMER) == [
         "start", "diary", "homework", "marks", "absences", "absent", "history", "extract",
-        "timetable", "calendar", "news", "mail", "carers", "settings", "language", "help",
-        "logout",
+        "timetable", "calendar", "news", "mail", "carers", "mydata", "settings", "language",
+        "help", "logout",
     ]  # fmt: skip
     assert issued.code not in caplog.text
     [used] = await chats.user(SECOND).send(f"/start {issued.code}")
@@ -258,15 +258,17 @@ async def test_a_teacher_who_is_also_a_parent_sees_both_menus(core: Core, chats:
     assert chats.chat_commands(TEACHER) == [
         "start", "diary", "homework", "marks", "absences", "absent", "history", "extract",
         "today", "grades", "timetable", "calendar", "groups", "reports", "notes", "news", "mail",
-        "broadcast", "carers", "invites", "connections", "settings", "language", "help", "logout",
+        "broadcast", "carers", "invites", "connections", "mydata", "settings", "language", "help",
+        "logout",
     ]  # fmt: skip
     [superuser] = await chats.user(SUPERUSER, "en").send("/start")
     assert chats.chat_commands(SUPERUSER) == [
         "start", "extract", "today", "grades", "timetable", "groups", "reports", "notes",
-        "changes", "news", "mail", "broadcast", "invites", "connections", "people", "settings",
-        "language", "help", "logout",
+        "changes", "news", "mail", "broadcast", "invites", "connections", "people", "disclosures",
+        "mydata", "settings", "language", "help", "logout",
     ]  # fmt: skip
     assert "🎟 Invitations" in buttons(superuser)
     [help_text] = await chats.user(SUPERUSER).send("/help")
     assert "/people" in help_text.text
+    assert "/disclosures" in help_text.text
     assert "/invites" in help_text.text

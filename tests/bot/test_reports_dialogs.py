@@ -7,55 +7,26 @@ import time
 from typing import Any
 
 import pytest
-from aiogram import Bot
-from aiogram.client.default import DefaultBotProperties
-from aiogram.methods import EditMessageText, SendDocument, SendMessage, TelegramMethod
-from aiogram.methods.base import TelegramType
+from aiogram.methods import EditMessageText, SendDocument, SendMessage
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
     Chat,
-    InlineKeyboardMarkup,
     Message,
     User,
 )
 
-from bot.app import build_dispatcher
 from bot.callbacks import PeriodMarksCb, ReportCardsCb, ReportFileCb, ReportsCb
 from bot.i18n import Translator, load_catalogs
 from bot.middlewares import TokenBuckets
 from bot.routers import reports as reports_router
-from bot.settings import AppSettings
 from core.bootstrap import Core
 from core.storage import tables as t
-from tests.bot.harness import SENT_AT, TOKEN, Chats, RecordingSession, TelegramUser, buttons, link
+from tests.bot.harness import SENT_AT, Chats, TelegramUser, buttons, open_chats
 from tests.builders import build_world
 from tests.reportkit import fill_journal, flat, pdf_text, rows, workbook
 
 TEACHER, LATVIAN, OTHER, SUPERUSER, PARENT = 9501, 9502, 9503, 9504, 9505
-
-
-class EditingSession(RecordingSession):
-    """The recording session, which also lets the bot edit its messages (status, sheets)."""
-
-    async def make_request(
-        self,
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-        timeout: int | None = None,  # noqa: ASYNC109 - aiogram's BaseSession signature
-    ) -> TelegramType:
-        if isinstance(method, EditMessageText):
-            self.calls.append(method)
-            markup = method.reply_markup
-            return Message(  # type: ignore[return-value]
-                message_id=int(method.message_id or 0),
-                date=SENT_AT,
-                chat=Chat(id=int(method.chat_id or 0), type="private"),
-                from_user=User(id=bot.id, is_bot=True, first_name="eJournal"),
-                text=method.text,
-                reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
-            )
-        return await super().make_request(bot, method, timeout)
 
 
 @pytest.fixture
@@ -63,18 +34,14 @@ async def chats(core: Core) -> Chats:
     world = await build_world(core)
     await fill_journal(core, world)
     a = world.a
-    for person, user in (
-        (a.math_teacher, TEACHER),
-        (a.latvian_teacher, LATVIAN),
-        (a.other_teacher, OTHER),
-        (a.superuser, SUPERUSER),
-        (a.parent_5a, PARENT),
-    ):
-        await link(core, person, user)
-    session = EditingSession()
-    bot = Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode="HTML"))
-    dp = build_dispatcher(core, AppSettings(), buckets=TokenBuckets(1000, 1000))
-    return Chats(world, dp, bot, session)
+    links = [
+        (a.math_teacher, TEACHER, "lv"),
+        (a.latvian_teacher, LATVIAN, "lv"),
+        (a.other_teacher, OTHER, "lv"),
+        (a.superuser, SUPERUSER, "lv"),
+        (a.parent_5a, PARENT, "lv"),
+    ]
+    return await open_chats(core, world, links, buckets=TokenBuckets(1000, 1000))
 
 
 async def answer(user: TelegramUser, data: str) -> list[Any]:
@@ -92,13 +59,6 @@ def document(call: Any) -> tuple[str, bytes]:
     assert isinstance(call, SendDocument)
     assert isinstance(call.document, BufferedInputFile)
     return call.document.filename or "", call.document.data
-
-
-def keys(shown: Any) -> dict[str, str]:
-    markup = shown.reply_markup
-    if not isinstance(markup, InlineKeyboardMarkup):
-        return {}
-    return {b.text: b.callback_data or "" for row in markup.inline_keyboard for b in row}
 
 
 async def test_a_class_teacher_prints_a_journal_with_a_progress_message(chats: Chats) -> None:

@@ -71,6 +71,7 @@ async def test_the_overview_shows_the_school_defaults_and_every_button(chats: Ch
         "📰 Skolas ziņas: uzreiz",
         "🌙 Klusās stundas",
         "🗞 Kopsavilkuma laiks",
+        "📦 Mani dati",
         "⬅️ Izvēlne",
     ]
     [same] = await chats.user(PARENT).send("/settings")

@@ -9,31 +9,18 @@ from datetime import date
 from typing import Any
 
 import pytest
-from aiogram import Bot
-from aiogram.client.default import DefaultBotProperties
-from aiogram.methods import EditMessageReplyMarkup, SendMessage, TelegramMethod
-from aiogram.methods.base import TelegramType
+from aiogram.methods import SendMessage
 from aiogram.types import InlineKeyboardMarkup, Message, PhotoSize, Update
 from sqlalchemy import select
 
-from bot.app import build_dispatcher
 from bot.callbacks import LessonCb, RosterCb, TodayCb
 from bot.middlewares import TokenBuckets
-from bot.settings import AppSettings
 from bot.views.today import lesson_slot
 from core.bootstrap import Core
 from core.services.timetable_changes import add_change, day_plan, publish_changes
 from core.storage import tables as t
 from core.storage.database import create_session_factory
-from tests.bot.harness import (
-    SENT_AT,
-    TOKEN,
-    Chats,
-    RecordingSession,
-    TelegramUser,
-    buttons,
-    link,
-)
+from tests.bot.harness import SENT_AT, Chats, TelegramUser, buttons, open_chats
 from tests.builders import build_timetable, build_world, insert, viewer
 
 TEACHER, SUBSTITUTE, PARENT = 9301, 9302, 9303
@@ -43,24 +30,6 @@ TUESDAY = date(2026, 12, 1)
 PHOTO = b"\xff\xd8\xff\xe0" + b"j" * 200
 PDF = b"%PDF-1.4\n" + b"p" * 300
 _ids = itertools.count(500_000)
-
-
-class EditingSession(RecordingSession):
-    """The recording session, which also accepts edits of a message's inline keyboard."""
-
-    async def make_request(
-        self,
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-        timeout: int | None = None,  # noqa: ASYNC109 - aiogram's BaseSession signature
-    ) -> TelegramType:
-        if isinstance(method, EditMessageReplyMarkup):
-            self.calls.append(method)
-            return True  # type: ignore[return-value]
-        return await super().make_request(bot, method, timeout)
-
-    def edits(self) -> list[EditMessageReplyMarkup]:
-        return [call for call in self.calls if isinstance(call, EditMessageReplyMarkup)]
 
 
 @pytest.fixture
@@ -83,16 +52,12 @@ async def chats(core: Core) -> Chats:
             week=None,
         ),
     )
-    for person, user, language in (
+    links = [
         (a.math_teacher, TEACHER, "lv"),
         (a.other_teacher, SUBSTITUTE, "en"),
         (a.parent_5a, PARENT, "lv"),
-    ):
-        await link(core, person, user, language)
-    session = EditingSession()
-    bot = Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode="HTML"))
-    dp = build_dispatcher(core, AppSettings(), buckets=TokenBuckets(1000, 1000))
-    return Chats(world, dp, bot, session)
+    ]
+    return await open_chats(core, world, links, buckets=TokenBuckets(1000, 1000))
 
 
 async def _term(core: Core, year_id: int) -> list[int]:
@@ -294,7 +259,7 @@ async def test_roster_taps_cycle_codes_and_save_writes_exactly_those(
     async def tap(data: str) -> list[str]:
         sent = await teacher.press(data)
         assert sent == []  # a tap edits the keyboard in place, it sends nothing
-        return keyboard_texts(chats.session.edits()[-1].reply_markup)[0]
+        return keyboard_texts(chats.session.keyboard_edits()[-1].reply_markup)[0]
 
     assert await tap(first) == ["❌ 1. Alfa-Bērziņš J.", "2. Alfa-Kalniņa A."]
     assert await tap(first) == ["⏰ 1. Alfa-Bērziņš J.", "2. Alfa-Kalniņa A."]

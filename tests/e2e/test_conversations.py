@@ -59,7 +59,9 @@ async def test_linked_people_get_their_menu_and_help(
         ["📖 Jānis: dienasgrāmata"],
         ["📘 Jānis: vērtējumi", "📅 Jānis: kavējumi"],
         ["📰 Skolas ziņas"],
+        ["✉️ Pasts"],
         ["👵 Aprūpētāji"],
+        ["⚙️ Iestatījumi"],
     ]
     assert "/marks — bērnu vērtējumi" in help_lv
     assert menu_en.startswith("Hello, Māra!\n\nYour roles: subject teacher, form teacher.")

@@ -24,9 +24,8 @@ from core.services.schools import seed_demo
 from core.storage import tables as t
 from core.storage.database import create_session_factory
 from notifications.settings import NotificationsSettings
-from sandbox.client import SandboxClient
 from sandbox.server import RunningSandbox
-from tests.e2e.running import RunningBot, bot_settings, exchange, until
+from tests.e2e.running import RunningBot, bot_settings, exchange, press, until
 
 pytestmark = pytest.mark.e2e
 
@@ -74,22 +73,6 @@ async def demo_school(core: Core) -> tuple[int, str, int, int, int]:
     assert parent is not None
     assert child is not None
     return int(group_id), str(name), int(teacher), int(parent), int(child)
-
-
-async def press(client: SandboxClient, user_id: int, label: str) -> list[str]:
-    """Press the newest button labelled ``label``; the texts of the bot's answer."""
-    messages = await client.bot_messages(user_id)
-    for message in reversed(messages):
-        markup = message.get("reply_markup") or {}
-        for row in markup.get("inline_keyboard", []):
-            for button in row:
-                if button["text"] == label:
-                    await client.press_button(
-                        user_id, message["message_id"], button["callback_data"]
-                    )
-                    got = await client.wait_for_bot_messages(user_id, len(messages) + 1)
-                    return [m["text"] for m in got[len(messages) :]]
-    raise AssertionError(f"no button {label!r}")
 
 
 async def assessment_marks(core: Core, assessment_id: int) -> dict[int, tuple[str, str | None]]:
@@ -150,10 +133,10 @@ async def test_25_marks_in_one_message_then_one_notification_after_the_grace_per
             if not shown.startswith(f"📝 {group_name}"):  # several groups: pick this one
                 await press(client, TEACHER, group_name)
             [ask] = await press(client, TEACHER, "➕ Jauns pārbaudes darbs")
-            assert ask.startswith(f"➕ Jauns pārbaudes darbs: {group_name}, 27.11.2026")
+            assert ask["text"].startswith(f"➕ Jauns pārbaudes darbs: {group_name}, 27.11.2026")
             await exchange(client, TEACHER, "Daļskaitļu ieskaite")
             [entry] = await press(client, TEACHER, "Summatīvais")
-            assert "25. " in entry
+            assert "25. " in entry["text"]
 
             teacher = await resolve_viewer(core.uow(), teacher_id)
             listing = await marks.group_assessments(core.uow(), teacher, group_id=group_id)

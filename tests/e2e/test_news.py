@@ -21,7 +21,7 @@ from core.storage.database import create_session_factory
 from sandbox.client import SandboxClient
 from sandbox.server import RunningSandbox
 from tests.builders import World, build_world
-from tests.e2e.running import RunningBot, bot_settings, exchange
+from tests.e2e.running import RunningBot, bot_settings, exchange, press
 
 pytestmark = pytest.mark.e2e
 
@@ -76,21 +76,6 @@ async def polling_bot(
     await running.stop()
 
 
-async def press(client: SandboxClient, user_id: int, text: str) -> dict[str, Any]:
-    """Press the button ``text`` of the latest keyboard; the bot's next message."""
-    messages = await client.bot_messages(user_id)
-    for message in reversed(messages):
-        markup = message["reply_markup"] or {}
-        keyboard = {
-            b["text"]: b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row
-        }
-        if text in keyboard:
-            await client.press_button(user_id, message["message_id"], keyboard[text], strict=True)
-            after = await client.wait_for_bot_messages(user_id, len(messages) + 1, timeout=15)
-            return after[len(messages)]
-    raise AssertionError(f"no button {text!r} in the chat")
-
-
 async def upload(client: SandboxClient, user_id: int, send: Any) -> dict[str, Any]:
     """The user sends a file; the bot's next message."""
     before = len(await client.bot_messages(user_id))
@@ -104,7 +89,7 @@ async def test_the_superuser_posts_and_a_parent_reads_with_the_files(
     client = sandbox.client
     [empty] = await exchange(client, SUPERUSER, "/news")
     assert empty == "📰 Skolas ziņas\n\nZiņu vēl nav."
-    ask = await press(client, SUPERUSER, "✍ Jauna ziņa")
+    [ask] = await press(client, SUPERUSER, "✍ Jauna ziņa")
     assert ask["text"].startswith("✍ Jauna ziņa: Alfa pamatskola")
     preview = await upload(
         client,
@@ -114,7 +99,7 @@ async def test_the_superuser_posts_and_a_parent_reads_with_the_files(
         ),
     )
     assert "📌 Mācību plāns\nPielikumā <plāns> nedēļai.\n📎 plans.pdf" in preview["text"]
-    done = await press(client, SUPERUSER, "📣 Publicēt un paziņot visiem (1)")
+    [done] = await press(client, SUPERUSER, "📣 Publicēt un paziņot visiem (1)")
     assert done["text"].startswith("✅ Ziņa publicēta.\n📣 Paziņojumu saņems")
 
     await press(client, SUPERUSER, "📰 Skolas ziņas")
@@ -124,7 +109,7 @@ async def test_the_superuser_posts_and_a_parent_reads_with_the_files(
         client, SUPERUSER, lambda: client.send_photo(SUPERUSER, png, caption="Koncerts")
     )
     assert "📌 Koncerts\n📎 photo.jpg" in photo_preview["text"]
-    published = await press(client, SUPERUSER, "✅ Publicēt")
+    [published] = await press(client, SUPERUSER, "✅ Publicēt")
     assert published["text"].startswith("✅ Ziņa publicēta.\n\n📌 Koncerts")
 
     [feed] = await exchange(client, PARENT, "/news")
@@ -132,10 +117,10 @@ async def test_the_superuser_posts_and_a_parent_reads_with_the_files(
     assert lines[:3] == ["📰 Skolas ziņas", "", "📌 Koncerts"]
     assert "📌 Mācību plāns" in lines
     assert "Pielikumā <plāns> nedēļai." in lines  # escaped on the way, plain in the chat
-    document = await press(client, PARENT, "📎 plans.pdf")
+    [document] = await press(client, PARENT, "📎 plans.pdf")
     assert document["document"]["file_name"] == "plans.pdf"
     assert await client.download(document["document"]["url"]) == PDF
-    photo = await press(client, PARENT, "📎 photo.png")
+    [photo] = await press(client, PARENT, "📎 photo.png")
     assert photo["photo"] is not None
     assert await client.download(photo["photo"]["url"]) == png
 

@@ -10,7 +10,6 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
@@ -23,7 +22,7 @@ from core.services.invites import IssuedInvite, issue_invite
 from sandbox.client import SandboxClient
 from sandbox.server import RunningSandbox
 from tests.builders import World, build_world, viewer
-from tests.e2e.running import RunningBot, bot_settings, chat_log, exchange
+from tests.e2e.running import RunningBot, bot_settings, chat_log, exchange, press
 from tests.slipcheck import all_text, read_slips
 
 pytestmark = pytest.mark.e2e
@@ -89,15 +88,6 @@ async def last_keyboard(client: SandboxClient, user_id: int) -> tuple[int, dict[
     raise AssertionError("no inline keyboard in the chat")
 
 
-async def press(client: SandboxClient, user_id: int, text: str, replies: int = 1) -> list[Any]:
-    """Press the button ``text`` of the latest keyboard; the bot's new messages."""
-    before = len(await client.bot_messages(user_id))
-    message_id, keyboard = await last_keyboard(client, user_id)
-    await client.press_button(user_id, message_id, keyboard[text], strict=True)
-    messages = await client.wait_for_bot_messages(user_id, before + replies, timeout=15)
-    return messages[before:]
-
-
 async def test_a_parent_opens_the_deep_link_and_a_second_code_attaches(
     core: Core,
     sandbox: RunningSandbox,
@@ -122,7 +112,9 @@ async def test_a_parent_opens_the_deep_link_and_a_second_code_attaches(
         "📘 Jānis: vērtējumi",
         "📅 Jānis: kavējumi",
         "📰 Skolas ziņas",
+        "✉️ Pasts",
         "👵 Aprūpētāji",
+        "⚙️ Iestatījumi",
     ]
     scopes = [json.loads(c["params"]["scope"]) for c in await client.calls("setMyCommands")]
     assert {"type": "chat", "chat_id": LIGA} in scopes

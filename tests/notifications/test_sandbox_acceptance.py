@@ -87,8 +87,8 @@ async def test_2000_deliveries_with_429s_and_5xx_arrive_once_within_the_limits(
     assert result.min_chat_gap >= 1.0
     assert result.rate_limited == 0
     assert result.calls == MESSAGES + faults["flood"] + faults["server_error"]
-    # Four messages a chat, one a second: about four seconds plus the retries' tail.
-    assert result.last_ok - result.first_call < 10
+    # How fast it goes is measured by bench/delivery.py (docs/performance.md), not asserted
+    # here: a test's wall time depends on the machine's load.
 
 
 async def test_a_429_from_telegram_stops_every_send_for_retry_after(core: Core) -> None:
