@@ -66,7 +66,6 @@ from core.domain.teacher_day import (
 from core.domain.timetable import (
     GroupShape,
     SlotData,
-    SlotView,
     StaffRef,
     SubjectRef,
     TermRef,
@@ -631,12 +630,6 @@ class TimetableRepository(Protocol):
         The groups the pupil is a member of, and the part groups of the pupil's class that
         have no pupil list yet (the pupil may be in any of them until the list is made).
         """
-        ...
-
-    async def week_slots(
-        self, term_id: int, *, group_ids: Collection[int] | None, teacher_id: int | None
-    ) -> Sequence[SlotView]:
-        """A term's slots of these groups, or of this teacher, with names filled in."""
         ...
 
 

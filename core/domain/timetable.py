@@ -73,18 +73,3 @@ class SlotData:
             -1 if self.week is None else self.week,
             self.room or "",
         )
-
-
-@dataclass(frozen=True, slots=True)
-class SlotView:
-    """A weekly slot as a timetable shows it: subject, journal, every teacher and the room."""
-
-    weekday: int
-    period: int
-    week: int | None
-    group_id: int
-    group_name: str
-    subject_name: str | None
-    teacher_ids: tuple[int, ...]
-    teacher_names: tuple[str, ...]
-    room: str | None

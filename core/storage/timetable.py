@@ -10,7 +10,7 @@ from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.calendar import BellPeriod, BellSchedule, DayOff, SchoolCalendar, Term
-from core.domain.timetable import GroupShape, SlotData, SlotView, StaffRef, SubjectRef, TermRef
+from core.domain.timetable import GroupShape, SlotData, StaffRef, SubjectRef, TermRef
 from core.storage import tables as t
 
 
@@ -257,54 +257,3 @@ class SqlTimetable:
             )
         )
         return frozenset(member) | frozenset(open_parts)
-
-    async def week_slots(
-        self, term_id: int, *, group_ids: Collection[int] | None, teacher_id: int | None
-    ) -> Sequence[SlotView]:
-        """A term's slots of these groups, or of this teacher, with names filled in."""
-        query = (
-            select(
-                t.TimetableSlot,
-                t.TeachingGroup.name,
-                t.Subject.name,
-                t.Person.given_name,
-                t.Person.family_name,
-            )
-            .join(t.TeachingGroup, t.TeachingGroup.id == t.TimetableSlot.group_id)
-            .outerjoin(t.Subject, t.Subject.id == t.TeachingGroup.subject_id)
-            .outerjoin(t.Person, t.Person.id == t.TimetableSlot.teacher_id)
-            .where(t.TimetableSlot.term_id == term_id)
-            .order_by(t.TimetableSlot.id)
-        )
-        if group_ids is not None:
-            query = query.where(t.TimetableSlot.group_id.in_(sorted(group_ids)))
-        if teacher_id is not None:
-            query = query.where(
-                t.TimetableSlot.group_id.in_(
-                    select(t.TimetableSlot.group_id).where(
-                        t.TimetableSlot.term_id == term_id,
-                        t.TimetableSlot.teacher_id == teacher_id,
-                    )
-                )
-            )
-        merged: dict[tuple[object, ...], SlotView] = {}
-        for slot, group_name, subject_name, given, family in await self._s.execute(query):
-            key = (slot.weekday, slot.period, slot.week, slot.group_id, slot.room)
-            seen = merged.get(key)
-            ids = (*seen.teacher_ids, slot.teacher_id) if seen else (slot.teacher_id,)
-            names = (f"{given} {family}",) if slot.teacher_id is not None else ()
-            merged[key] = SlotView(
-                weekday=slot.weekday,
-                period=slot.period,
-                week=slot.week,
-                group_id=slot.group_id,
-                group_name=group_name,
-                subject_name=subject_name,
-                teacher_ids=tuple(i for i in ids if i is not None),
-                teacher_names=(*seen.teacher_names, *names) if seen else names,
-                room=slot.room,
-            )
-        views = list(merged.values())
-        if teacher_id is not None:
-            views = [v for v in views if teacher_id in v.teacher_ids]
-        return sorted(views, key=lambda v: (v.weekday, v.period, v.group_name, v.week or 0))
