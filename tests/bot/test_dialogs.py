@@ -156,6 +156,7 @@ async def test_parent_start_greets_by_name_with_a_row_per_child(chats: Chats) ->
         "news",
         "mail",
         "carers",
+        "mydata",
         "settings",
         "language",
         "help",
