@@ -106,7 +106,8 @@ async def test_a_parent_subscribes_through_the_running_bot(
     async with calendar_beside(core, settings) as server:
         assert server is not None
         mode: Mode = "polling"
-        app = bot_settings(sandbox, mode).model_copy(
+        # The parent taps faster than a person: the anti-flood limit would rightly slow it down.
+        app = bot_settings(sandbox, mode, flood_rate=100.0, flood_burst=100).model_copy(
             update={"calendar": settings.served_at(server.local_base)}
         )
         running = await RunningBot(core, app, mode, None).started()
