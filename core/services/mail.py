@@ -851,11 +851,11 @@ async def suspend_messaging(
     """
     async with uow:
         now = uow.clock.now()
+        schools, person = await _managed_person(uow, viewer, person_id)  # authorize first
         if until is not None and until <= now:
             raise InvalidInput("mail.until_past")
         if viewer.person_id is not None and person_id == viewer.person_id:
             raise InvalidInput("mail.suspend_self")
-        schools, person = await _managed_person(uow, viewer, person_id)
         for school_id in schools:
             earlier = await uow.mail.suspensions([school_id], now, person_id=person_id)
             await uow.mail.lift([s.suspension_id for s in earlier], by=viewer.person_id, now=now)

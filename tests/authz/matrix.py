@@ -491,10 +491,7 @@ ACTIONS: tuple[Action, ...] = (
     # ---- a person
     Action("suspend_messaging", "pupil", MANAGED_BY_SCHOOL,
            lambda m, v, p: suspend_messaging(m.core.uow(), v, person_id=p, until=None),
-           write=True,
-           # the pupil naming themselves hears "not yourself" before "not yours": it reveals
-           # nothing they do not know, and nothing is written
-           also_refused={"pupil": frozenset({"mail.suspend_self"})}),
+           write=True),
     # ---- a Telegram account (its id comes from the chat, so it can be forged)
     Action("set_notification_mode", "account", OWN_ACCOUNT,
            lambda m, v, x: set_notification_mode(
