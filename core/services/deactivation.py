@@ -54,13 +54,12 @@ async def find_people(
     if sum(len(w) for w in words) < MIN_QUERY:
         raise InvalidInput("people.query_short", min=MIN_QUERY)
     async with uow:
-        schools = [
-            s.id
-            for s in await managed_schools(uow, viewer)
-            if school_id is None or s.id == school_id
-        ]
-        if not schools:
+        managed = await managed_schools(uow, viewer)
+        if not managed:
             raise NotAllowed("people.managers_only")
+        schools = [s.id for s in managed if school_id is None or s.id == school_id]
+        if not schools:  # a school the viewer does not manage reads as not found
+            raise NotFound("school.not_found")
         found = [
             person
             for person in await uow.roster.school_people(schools)

@@ -161,6 +161,8 @@ async def test_managers_find_people_by_name_without_diacritics(core: Core, world
         await find_people(core.uow(), superuser, query=" a ")
     with pytest.raises(NotAllowed):
         await find_people(core.uow(), await viewer(core, a.math_teacher), query="berzin")
+    with pytest.raises(NotFound):  # another school reads as not found, as everywhere
+        await find_people(core.uow(), superuser, query="berzin", school_id=world.b.school_id)
     with pytest.raises(NotFound):
         await person_card(core.uow(), superuser, person_id=world.b.parent_5a)
 
