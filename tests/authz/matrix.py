@@ -33,7 +33,7 @@ from core.services.access_requests import AccessExport, decide_request, request_
 from core.services.attendance import pupil_attendance
 from core.services.audit import access_history, audit_log
 from core.services.broadcasts import send_broadcast
-from core.services.calendar_feed import create_feed
+from core.services.calendar_feed import create_feed, revoke_feed
 from core.services.diary import pupil_diary, pupil_homework
 from core.services.disclosure import list_disclosures
 from core.services.extracts import progress_extract
@@ -43,7 +43,14 @@ from core.services.group_lists import (
     submit_group_list,
 )
 from core.services.history import pupil_changes
-from core.services.mail import suspend_messaging
+from core.services.mail import (
+    inbox,
+    reply_mail,
+    report_message,
+    send_mail,
+    suspend_messaging,
+    thread,
+)
 from core.services.marks import (
     create_assessment,
     group_assessments,
@@ -138,6 +145,38 @@ SCHOOL_MEMBERS: Mapping[str, frozenset[str]] = {
 }
 # One's own Telegram account's settings: everyone still active, nobody else's.
 OWN_ACCOUNT: Mapping[str, frozenset[str]] = {role: OWN for role in ROLES if role != "deactivated"}
+# Journal mail (docs/mail.md). "own" is a natural contact: the child's class teacher for the
+# family, a parent of one's pupil for teachers and managers, a colleague for the substitute;
+# "other_person" is a pupil of 2.a (for the family: the class teacher of 2.a, who does not teach
+# them); read-only carers never write; the school's managers write to anyone of it.
+SEND_MAIL: Mapping[str, frozenset[str]] = {
+    "parent": OWN,
+    "pupil": OWN,
+    "subject_teacher": OWN,
+    "class_teacher": OWN,
+    "substitute": OWN,
+    "superuser": frozenset({"own", "other_person"}),
+    "director": frozenset({"own", "other_person"}),
+}
+# A fresh message per case. "own": one the role received (carers, the unlinked and the leaver
+# receive none: theirs is a stranger's thread); "about_child": the class teacher to the parent
+# about pupil_5a_second, hidden from that pupil; nobody else reads a thread, managers included.
+MAIL_RECEIVERS = ("parent", "pupil", "subject_teacher", "class_teacher", "substitute",
+                  "superuser", "director")  # fmt: skip
+MAIL_READ: Mapping[str, frozenset[str]] = {
+    **dict.fromkeys(MAIL_RECEIVERS, OWN),
+    "parent": frozenset({"own", "about_child"}),
+    "class_teacher": frozenset({"own", "about_child"}),  # its sender
+}
+# Only a recipient reports a message, never its sender.
+MAIL_REPORT: Mapping[str, frozenset[str]] = {
+    **dict.fromkeys(MAIL_RECEIVERS, OWN),
+    "parent": frozenset({"own", "about_child"}),
+}
+# Everyone's inbox is their own (the leaver's is empty): the service takes no target.
+EVERYONE: Mapping[str, frozenset[str]] = dict.fromkeys(ROLES, OWN)
+# A calendar link: only the one who made it ends it (only a parent and a pupil make them).
+OWN_FEED: Mapping[str, frozenset[str]] = {"parent": OWN, "pupil": OWN}
 
 TARGETS = {
     "pupil": ("own", "other_child", "other_class", "other_school"),
@@ -146,7 +185,12 @@ TARGETS = {
     "class": ("own", "other_class", "other_school"),
     "school": ("own", "other_school"),
     "account": ("own", "other_person", "other_school"),
+    "recipient": ("own", "other_person", "other_school"),
+    "message": ("own", "about_child", "other_person", "other_school"),
+    "self": ("own",),
+    "feed": ("own", "other_person", "other_school"),
 }
+FAMILY = ("parent", "caregiver", "pupil", "unlinked", "deactivated")
 
 
 @dataclass
@@ -167,11 +211,13 @@ class Matrix:
     # school → (a part group, its teacher, two pupils of its class), and a list waiting for it
     list_groups: dict[int, tuple[int, int, list[int]]] = field(default_factory=dict)
     group_lists: dict[int, int] = field(default_factory=dict)
+    fresh: dict[Any, int] = field(default_factory=dict)  # a target → its fresh message or feed
 
     def target(self, role: str, kind: str, name: str) -> Any:
         """The id (or lesson key) one target stands for, seen from a role."""
         a, b = self.world.a, self.world.b
         own_group = self.english_group if role == "subject_teacher" else a.math_group
+        child = a.pupil_5a_second if role in {"parent", "caregiver", "unlinked"} else None
         own_lesson = {
             "subject_teacher": (self.english_group, THURSDAY, 3),
             "substitute": (a.math_group, MONDAY, 1),
@@ -200,8 +246,42 @@ class Matrix:
                 "other_person": self.accounts["other_person"],
                 "other_school": self.accounts["other_school"],
             },
+            "recipient": {  # (to whom, about which child: a guardian writes about one)
+                "own": (
+                    a.math_teacher
+                    if role in FAMILY
+                    else a.latvian_teacher
+                    if role == "substitute"
+                    else a.parent_5a_second,
+                    child,
+                ),
+                "other_person": (a.latvian_teacher if role in FAMILY else a.pupil_2a, child),
+                "other_school": (b.math_teacher, child),
+            },
+            "message": {  # (sender, recipient, the pupil it is about)
+                "own": self._own_message(role),
+                "about_child": (a.math_teacher, a.parent_5a_second, a.pupil_5a_second),
+                "other_person": (a.latvian_teacher, a.parent_5a, a.pupil_2a),
+                "other_school": (b.math_teacher, b.parent_5a_second, b.pupil_5a_second),
+            },
+            "self": {"own": None},
+            "feed": {  # (whose link, of which pupil)
+                "own": (self.people[role], a.pupil_5a_second)
+                if role in OWN_FEED
+                else (a.parent_5a, a.pupil_5a),
+                "other_person": (a.parent_5a, a.pupil_5a),
+                "other_school": (b.parent_5a_second, b.pupil_5a_second),
+            },
         }
         return table[kind][name]
+
+    def _own_message(self, role: str) -> tuple[int, int, int | None]:
+        a = self.world.a
+        if role not in MAIL_RECEIVERS:
+            return (a.latvian_teacher, a.parent_5a, a.pupil_2a)
+        sender = a.latvian_teacher if role == "class_teacher" else a.math_teacher
+        about = a.pupil_5a_second if role == "parent" else None
+        return (sender, self.people[role], about)
 
     def year_of_pupil(self, pupil_id: int) -> int:
         """The school year of the school a pupil learns in."""
@@ -383,6 +463,32 @@ async def _decide_group_list(m: Matrix, v: Viewer, school_id: int) -> Any:
     return decided
 
 
+async def _message(m: Matrix, target: tuple[int, int, int | None]) -> None:
+    """A fresh message from an allowed sender, before each case."""
+    sender, to, about = target
+    sent = await send_mail(
+        m.core.uow(), await viewer(m.core, sender), to_person_id=to, subject="Tikšanās",
+        body="Vai varam tikties?", about_pupil_id=about,
+    )  # fmt: skip
+    m.fresh[target] = sent.message_id
+    m.fresh[("thread", *target)] = sent.thread_id
+
+
+async def _feed(m: Matrix, target: tuple[int, int]) -> None:
+    """A live calendar link of a person for their child (or themselves)."""
+    if target in m.fresh:
+        return  # still live: nobody revoked it
+    owner, pupil = target
+    made = await create_feed(m.core.uow(), await viewer(m.core, owner), pupil_id=pupil)
+    m.fresh[target] = made.feed_id
+
+
+async def _revoke_feed(m: Matrix, v: Viewer, target: tuple[int, int]) -> Any:
+    revoked = await revoke_feed(m.core.uow(), v, feed_id=m.fresh[target])
+    del m.fresh[target]  # revoked: the next case needs a new one
+    return revoked
+
+
 ACTIONS: tuple[Action, ...] = (
     # ---- reads of one pupil's record
     Action("pupil_marks", "pupil", PUPIL_READ,
@@ -488,6 +594,26 @@ ACTIONS: tuple[Action, ...] = (
            lambda m, v, s: send_broadcast(
                m.core.uow(), v, school_id=s, audience=Audience.school(), text="Sapulce"),
            write=True),
+    # ---- journal mail: a recipient chosen by id, and a message or thread by id
+    Action("send_mail", "recipient", SEND_MAIL,
+           lambda m, v, x: send_mail(
+               m.core.uow(), v, to_person_id=x[0], about_pupil_id=x[1], subject="Jautājums",
+               body="Labdien!"),
+           write=True),
+    Action("thread", "message", MAIL_READ,
+           lambda m, v, x: thread(m.core.uow(), v, thread_id=m.fresh[("thread", *x)]),
+           prepare=_message),
+    Action("reply_mail", "message", MAIL_READ,
+           lambda m, v, x: reply_mail(m.core.uow(), v, message_id=m.fresh[x], body="Jā"),
+           write=True, prepare=_message),
+    Action("report_message", "message", MAIL_REPORT,
+           lambda m, v, x: report_message(
+               m.core.uow(), v, message_id=m.fresh[x], reason="Aizskarošs"),
+           write=True, prepare=_message),
+    Action("inbox", "self", EVERYONE, lambda m, v, _: inbox(m.core.uow(), v)),
+    # ---- a calendar link (its id comes from a button)
+    Action("revoke_feed", "feed", OWN_FEED,
+           _revoke_feed, write=True, prepare=_feed),
     # ---- a person
     Action("suspend_messaging", "pupil", MANAGED_BY_SCHOOL,
            lambda m, v, p: suspend_messaging(m.core.uow(), v, person_id=p, until=None),
