@@ -614,7 +614,7 @@ ACTIONS: tuple[Action, ...] = (
     # ---- a calendar link (its id comes from a button)
     Action("revoke_feed", "feed", OWN_FEED,
            _revoke_feed, write=True, prepare=_feed),
-    # ---- a person
+    # ---- a person (after the mail rows: an allowed case suspends a pupil's mail for good)
     Action("suspend_messaging", "pupil", MANAGED_BY_SCHOOL,
            lambda m, v, p: suspend_messaging(m.core.uow(), v, person_id=p, until=None),
            write=True),
