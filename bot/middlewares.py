@@ -14,7 +14,8 @@ from typing import Any
 
 from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import TelegramObject, Update, User
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message, TelegramObject, Update, User
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 
 from bot.i18n import Translator, reply_language
@@ -166,6 +167,26 @@ class LocaleMiddleware(BaseMiddleware):
         return await handler(event, data)
 
 
+class CommandClosesDialogMiddleware(BaseMiddleware):
+    """A command closes any dialog waiting for text (a draft, a room, a reason).
+
+    Without it a dialog left open would take the next plain message, long after the person
+    moved on to another command. A Telegram reply is not a command, so mail answers still work.
+    """
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        """Clear the chat's dialog state when the message is a command, then go on."""
+        state: FSMContext | None = data.get("state")
+        if (
+            isinstance(event, Message)
+            and state is not None
+            and (event.text or "").startswith("/")
+            and await state.get_state() is not None
+        ):
+            await state.clear()
+        return await handler(event, data)
+
+
 def register_middlewares(
     dp: Dispatcher,
     *,
@@ -186,3 +207,4 @@ def register_middlewares(
     dp.update.outer_middleware(IdentityMiddleware(core, children))
     dp.update.outer_middleware(LocaleMiddleware(catalogs))
     dp.callback_query.outer_middleware(CallbackAnswerMiddleware(pre=True))
+    dp.message.outer_middleware(CommandClosesDialogMiddleware())

@@ -406,3 +406,12 @@ async def test_news_is_in_every_linked_persons_commands_and_help(chats: Chats) -
     assert "✍" not in parent_help.text
     [manager_help] = await chats.user(SUPERUSER).send("/help")
     assert "✍ Ziņu publicē sadaļā /news" in manager_help.text
+
+
+async def test_another_command_closes_the_draft(core: Core, chats: Chats) -> None:
+    superuser = chats.user(SUPERUSER)
+    [feed] = await superuser.send("/news")
+    await superuser.press(buttons(feed)["✍ Jauna ziņa"])
+    await superuser.send("/help")  # the deputy director moves on
+    replies = await superuser.send("Sveiki visiem")
+    assert all("Priekšskatījums" not in reply.text for reply in replies)  # not taken as a post
