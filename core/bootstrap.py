@@ -8,8 +8,28 @@ from core.clock import Clock, SystemClock
 from core.config import CoreSettings
 from core.i18n import Catalogs
 from core.ports import UnitOfWork
-from core.storage.database import create_engine, create_session_factory, database_url
+from core.storage.database import (
+    create_engine,
+    create_session_factory,
+    database_url,
+    watch_writes,
+)
 from core.storage.unit_of_work import SqlUnitOfWork
+
+# What ``identify`` and the bot's children's names read: a write to any of these in this process
+# makes cached identities stale (a deactivation, an unlink, a new role or class, a language).
+IDENTITY_TABLES = (
+    "accounts",
+    "persons",
+    "staff_roles",
+    "guardianships",
+    "classes",
+    "enrolments",
+    "school_years",
+    "schools",
+)
+# identify's own "last seen" touch changes nothing an identity holds.
+IDENTITY_WRITES_IGNORED = ("UPDATE accounts SET last_seen_at=",)
 
 
 class Core:
@@ -23,10 +43,20 @@ class Core:
         self.engine = engine
         self.catalogs = catalogs
         self._sessions = create_session_factory(engine)
+        self._identity_writes = watch_writes(
+            engine, IDENTITY_TABLES, ignore=IDENTITY_WRITES_IGNORED
+        )
 
     def uow(self) -> UnitOfWork:
         """A fresh, single-use unit of work."""
-        return SqlUnitOfWork(self._sessions, self.clock)
+        return SqlUnitOfWork(self._sessions, self.clock, writes=self._identity_writes)
+
+    def identity_version(self) -> int:
+        """Moves whenever this process writes what an identity is made of (accounts, roles...).
+
+        The bot caches identities (``bot.identities``) and drops those loaded at another version.
+        """
+        return self._identity_writes.version
 
     async def close(self) -> None:
         """Release database connections."""

@@ -24,7 +24,6 @@ from core.cli_audit import add_audit_commands
 from core.cli_privacy import add_retention_commands
 from core.cli_reports import add_report_commands
 from core.config import CoreSettings, exposed_secrets_file, load_settings, masked
-from core.documents.slips import invite_slips, render_slips
 from core.domain.access import Viewer
 from core.domain.invites import Purpose, deep_link, valid_bot_username
 from core.errors import DomainError, ImportRejected
@@ -281,6 +280,9 @@ async def cmd_stats(console: Console, args: argparse.Namespace) -> int:
 
 async def cmd_invite_slips(console: Console, args: argparse.Namespace) -> int:
     """Issue invitations for a class's parents or pupils, or the staff, as a PDF of slips."""
+    # ReportLab and qrcode (~10 MB) load when slips are made, not whenever the console starts.
+    from core.documents.slips import invite_slips, render_slips  # noqa: PLC0415
+
     await console.require_schema()
     username = _bot_username(console, args)
     if username is None:

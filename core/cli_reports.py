@@ -16,9 +16,6 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from core.documents import report_cards as card_docs
-from core.documents import teacher_reports as docs
-from core.documents.report_layout import Progress
 from core.domain.access import Viewer
 from core.domain.records import SchoolRecord
 from core.errors import InvalidInput
@@ -26,6 +23,7 @@ from core.services import report_cards, schools, teacher_reports
 
 if TYPE_CHECKING:
     from core.cli import Console
+    from core.documents.report_layout import Progress
 
 FORMATS = ("pdf", "xlsx")
 _WIDTH = 30
@@ -143,6 +141,10 @@ async def _period(
 
 async def cmd_report_journal(console: Console, args: argparse.Namespace) -> int:
     """A teaching group's class journal for a period, as PDF or XLSX."""
+    # ReportLab and openpyxl (~25 MB with numpy) load when a report is made, not whenever
+    # the console or the bot process starts.
+    from core.documents import teacher_reports as docs  # noqa: PLC0415
+
     await console.require_schema()
     viewer = Viewer.console()
     ref = await teacher_reports.journal_ref(console.core.uow(), viewer, group_id=args.group)
@@ -165,6 +167,8 @@ async def cmd_report_journal(console: Console, args: argparse.Namespace) -> int:
 
 async def cmd_report_attendance(console: Console, args: argparse.Namespace) -> int:
     """A class's attendance for one month, as PDF or XLSX."""
+    from core.documents import teacher_reports as docs  # noqa: PLC0415 (see cmd_report_journal)
+
     await console.require_schema()
     match = _MONTH.fullmatch(args.month.strip())
     if match is None:
@@ -196,6 +200,8 @@ async def cmd_report_attendance(console: Console, args: argparse.Namespace) -> i
 
 async def cmd_report_stats(console: Console, args: argparse.Namespace) -> int:
     """Mark statistics per class and subject for a school (or one class), as PDF or XLSX."""
+    from core.documents import teacher_reports as docs  # noqa: PLC0415 (see cmd_report_journal)
+
     await console.require_schema()
     school = await _school(console, args)
     class_id = None
@@ -228,6 +234,8 @@ async def cmd_report_stats(console: Console, args: argparse.Namespace) -> int:
 
 async def cmd_report_cards(console: Console, args: argparse.Namespace) -> int:
     """A class's report cards in one PDF; with ``--send``, also to the parents (rule 5.2)."""
+    from core.documents import report_cards as card_docs  # noqa: PLC0415 (see cmd_report_journal)
+
     await console.require_schema()
     school = await _school(console, args)
     viewer = Viewer.console()

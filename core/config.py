@@ -116,6 +116,42 @@ class RetentionSettings(Section):
     link_attempts_days: int = Field(default=30, ge=1, le=36500)
 
 
+class RedisSettings(Section):
+    """``[redis]``: shared state of several processes (docs/scale-out.md); empty = one process.
+
+    With a URL, the bot keeps its conversations (aiogram's FSM), per-chat ordering locks, update
+    de-duplication and flood counters in Redis, and delivery workers share one global rate limit.
+    """
+
+    url: str = Field(
+        default="",
+        description="redis://[user:password@]host:port/db of the shared Redis; empty = in-process",
+    )
+    key_prefix: str = Field(
+        default="ejournal", description="Prefix of every key, so deployments can share a server"
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL (or empty)")
+        return value
+
+    @field_validator("key_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if not value or any(ch.isspace() for ch in value) or len(value) > 64:
+            raise ValueError("must be 1-64 characters without spaces")
+        return value
+
+    @property
+    def enabled(self) -> bool:
+        """Whether a shared Redis is configured."""
+        return bool(self.url)
+
+
 class CoreSettings(BaseSettings):
     """Settings every ejournal process needs."""
 
@@ -131,6 +167,7 @@ class CoreSettings(BaseSettings):
     logging: LoggingSettings = LoggingSettings()
     invites: InvitesSettings = InvitesSettings()
     retention: RetentionSettings = RetentionSettings()
+    redis: RedisSettings = RedisSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -31,6 +31,11 @@ from core.storage.tables import Base
 pytest_plugins = ["tests.logscan"]
 
 PG_ENV = "EJOURNAL_TEST_DATABASE_URL"
+# Redis for the scale-out tests (shared FSM, isolation, de-duplication, shared rate limits). When
+# set, an unreachable server fails those tests (CI sets it); unset, they use the local default
+# and are skipped only when nothing answers there.
+REDIS_ENV = "EJOURNAL_TEST_REDIS_URL"
+REDIS_DEFAULT = "redis://127.0.0.1:6379/15"
 # A Friday in the first semester of 2026/2027, mid-morning in Riga.
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 
@@ -158,3 +163,38 @@ async def core(database_url: str, clock: FakeClock) -> AsyncIterator[Core]:
     built = build_core(settings, clock)
     yield built
     await built.close()
+
+
+@pytest.fixture
+async def redis_url() -> str:
+    """A reachable Redis (``EJOURNAL_TEST_REDIS_URL``, else the local default)."""
+    from redis.asyncio import Redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    url = os.environ.get(REDIS_ENV) or REDIS_DEFAULT
+    client = Redis.from_url(url)
+    try:
+        await client.ping()
+    except (RedisConnectionError, OSError):
+        if os.environ.get(REDIS_ENV):
+            raise
+        pytest.skip(f"no Redis at {url} ({REDIS_ENV} is not set)")
+    finally:
+        await client.aclose()
+    return url
+
+
+@pytest.fixture
+async def redis_prefix(redis_url: str) -> AsyncIterator[str]:
+    """A key prefix of this test alone; its keys are deleted afterwards."""
+    from redis.asyncio import Redis
+
+    prefix = f"ejt{uuid.uuid4().hex[:12]}"
+    yield prefix
+    client = Redis.from_url(redis_url)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()

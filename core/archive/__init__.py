@@ -14,9 +14,25 @@ producers.
 
 from __future__ import annotations
 
-from core.archive.export import ArchiveResult, create_archive
-from core.archive.restore import RestoreResult, restore_archive
-from core.archive.verify import VerifyProblem, VerifyReport, verify_archive
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.archive.export import ArchiveResult, create_archive
+    from core.archive.restore import RestoreResult, restore_archive
+    from core.archive.verify import VerifyProblem, VerifyReport, verify_archive
+
+# Loaded on first use (PEP 562): ``core.archive.cli`` is imported on every start of the console
+# and the bot process, and the exporter pulls in Alembic, pycdlib and ReportLab (~20 MB).
+_LAZY = {
+    "ArchiveResult": "core.archive.export",
+    "create_archive": "core.archive.export",
+    "RestoreResult": "core.archive.restore",
+    "restore_archive": "core.archive.restore",
+    "VerifyProblem": "core.archive.verify",
+    "VerifyReport": "core.archive.verify",
+    "verify_archive": "core.archive.verify",
+}
 
 __all__ = [
     "ArchiveResult",
@@ -27,3 +43,11 @@ __all__ = [
     "restore_archive",
     "verify_archive",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The public names above, imported from their module on first access."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -17,11 +17,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from core.archive.export import create_archive, file_digest
 from core.archive.manifest import Manifest
 from core.archive.progress import Progress
-from core.archive.restore import restore_archive
-from core.archive.verify import VerifyReport, verify_archive
 from core.clock import Clock, SystemClock
 from core.domain.access import Viewer
 from core.errors import InvalidInput
@@ -30,6 +27,7 @@ from core.storage import database
 from core.storage.database import create_engine
 
 if TYPE_CHECKING:
+    from core.archive.verify import VerifyReport
     from core.cli import Console
 
 _WIDTH = 30
@@ -91,6 +89,10 @@ class ProgressBar:
 
 async def cmd_archive_create(console: Console, args: argparse.Namespace) -> int:
     """Write one school year's archive (ZIP, and an ISO image with ``--iso``)."""
+    # The exporter (Alembic, pycdlib, ReportLab, ~20 MB) loads only when an archive is made:
+    # these commands are registered on every start of the console and the bot process.
+    from core.archive.export import create_archive  # noqa: PLC0415
+
     await console.require_schema()
     bar = ProgressBar(console)
     try:
@@ -124,6 +126,8 @@ async def cmd_archive_create(console: Console, args: argparse.Namespace) -> int:
 
 async def cmd_archive_verify(console: Console, args: argparse.Namespace) -> int:
     """Check an archive against its manifest; exit code 1 when anything is wrong."""
+    from core.archive.verify import verify_archive  # noqa: PLC0415 (see cmd_archive_create)
+
     bar = ProgressBar(console)
     try:
         report = await verify_archive(args.file, Viewer.console(), progress=bar)
@@ -150,6 +154,8 @@ async def record_verification(console: Console, path: Path, manifest: Manifest) 
         if not exists:
             return
     if await asyncio.to_thread(path.is_file):
+        from core.archive.export import file_digest  # noqa: PLC0415 (see cmd_archive_create)
+
         digest = (await asyncio.to_thread(file_digest, path))[1]
     else:
         digest = hashlib.sha256(manifest.to_json()).hexdigest()
@@ -197,6 +203,8 @@ def verify_lines(console: Console, report: VerifyReport) -> list[str]:
 
 async def cmd_archive_restore(console: Console, args: argparse.Namespace) -> int:
     """Load an archive into an empty database (``--database``, else the configured one)."""
+    from core.archive.restore import restore_archive  # noqa: PLC0415 (see cmd_archive_create)
+
     bar = ProgressBar(console)
     clock: Clock
     if args.database:

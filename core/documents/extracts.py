@@ -12,25 +12,44 @@ catalogs in the language of ``t`` (the school's: the caller passes it).
 from __future__ import annotations
 
 import io
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, Protocol
 
-from babel.numbers import format_decimal
 from reportlab.lib.colors import Color, black
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
+from core.documents.extract_labels import (
+    DocumentTexts,
+    Texts,
+    date_text,
+    extract_filename,
+    extracts_filename,
+    month_label,
+    number,
+    period_label,
+)
 from core.documents.slips import BOLD, FONT, register_fonts
 from core.domain.attendance import AttendanceSummary
 from core.domain.marks import LearningLevel, MarkScale, MarkValue, mark_label
-from core.i18n import Catalogs
-from core.services.extracts import ExtractData, ExtractMark, ExtractSubject, Month
+from core.services.extracts import ExtractData, ExtractMark, ExtractSubject
+
+# The labels and file names live in ``extract_labels`` (no ReportLab); re-exported here.
+__all__ = [
+    "DocumentTexts",
+    "Texts",
+    "extract_filename",
+    "extracts_filename",
+    "month_label",
+    "number",
+    "period_label",
+    "render_extract",
+    "render_extracts",
+]
 
 PAGE_W, PAGE_H = A4
 LEFT, RIGHT, TOP, BOTTOM = 42.0, PAGE_W - 42.0, PAGE_H - 40.0, 46.0
@@ -49,74 +68,6 @@ RULE = Color(0.78, 0.78, 0.78)
 SHADE = Color(0.93, 0.94, 0.96)
 INK = Color(0.13, 0.35, 0.66)
 _LEVEL_ORDER = tuple(LearningLevel)
-
-
-class Texts(Protocol):
-    """Text in one language: ``t(key, **params)`` with the language it speaks."""
-
-    @property
-    def lang(self) -> str:
-        """The language code (lv, en, ru)."""
-        ...
-
-    def __call__(self, key: str, /, **params: Any) -> str:
-        """The text of ``key`` with ``params`` filled in."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentTexts:
-    """``Texts`` over the core catalogs (the console, the notifications engine, benchmarks)."""
-
-    catalogs: Catalogs
-    lang: str
-
-    def __call__(self, key: str, /, **params: Any) -> str:
-        """The text of ``key`` in ``lang``."""
-        return self.catalogs.text(key, self.lang, **params)
-
-
-def _day(value: date) -> str:
-    return value.strftime("%d.%m.%Y")
-
-
-def month_label(month: Month, t: Texts) -> str:
-    """'2026. gada novembris', 'November 2026', 'ноябрь 2026'."""
-    return t("extract.period.month", month=t(f"extract.month.{month.month}"), year=month.year)
-
-
-def period_label(start: date, end: date, t: Texts) -> str:
-    """The month's name when the range is a whole month, else the two dates."""
-    month = Month.of(start)
-    if (start, end) == (month.start, month.end):
-        return month_label(month, t)
-    return t("extract.period.range", start=_day(start), end=_day(end))
-
-
-def number(value: Decimal, lang: str) -> str:
-    """Two decimals in the language's notation: 7,40 (lv, ru) or 7.40 (en)."""
-    return format_decimal(value, format="0.00", locale=lang)
-
-
-def _ascii(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text)
-    bare = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._") else "-" for ch in bare)
-
-
-def extract_filename(data: ExtractData, t: Texts) -> str:
-    """'sekmju-izraksts-2026-11-Janis-Berzins.pdf' (ASCII: any device can save it)."""
-    month = data.month
-    period = month.iso if month is not None else f"{data.start:%Y%m%d}-{data.end:%Y%m%d}"
-    name = _ascii(f"{data.given_name}-{data.family_name}").strip("-")
-    return f"{t('extract.pdf.file')}-{period}-{name}.pdf"
-
-
-def extracts_filename(class_name: str, start: date, end: date, t: Texts) -> str:
-    """'sekmju-izraksti-5.a-2026-11.pdf'."""
-    month = Month.of(start)
-    period = month.iso if (start, end) == (month.start, month.end) else f"{start:%Y%m%d}"
-    return f"{t('extract.pdf.file_many')}-{_ascii(class_name)}-{period}.pdf"
 
 
 def render_extract(data: ExtractData, t: Texts) -> bytes:
@@ -196,7 +147,7 @@ class _Page:
         c.setFont(FONT, 8.5)
         c.drawString(LEFT, self.y, data.school_name)
         c.drawRightString(
-            RIGHT, self.y, f"{t('extract.pdf.generated')}: {_day(data.generated_on)}"
+            RIGHT, self.y, f"{t('extract.pdf.generated')}: {date_text(data.generated_on)}"
         )
         c.setFillColor(black)
         c.setFont(BOLD, 15)
@@ -205,7 +156,7 @@ class _Page:
         self.y -= 18
         period = period_label(data.start, data.end, t)
         if data.month is not None:
-            period += f" ({_day(data.start)}–{_day(data.end)})"
+            period += f" ({date_text(data.start)}–{date_text(data.end)})"
         lines = [
             (t("extract.pdf.pupil"), data.full_name, True),
             (t("extract.pdf.class"), data.class_name, False),

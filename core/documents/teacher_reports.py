@@ -14,11 +14,8 @@ import io
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, PageBreak, Spacer
 
@@ -38,6 +35,9 @@ from core.documents.report_layout import (
     short_day,
     styles,
 )
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 from core.domain.attendance import AbsenceCode, AttendanceSummary
 from core.domain.mark_entry import RosterPupil
 from core.domain.marks import MarkScale, MarkValue
@@ -295,7 +295,7 @@ def journal_xlsx(
 ) -> bytes:
     """The class journal as a workbook: marks, lessons and attendance sheets."""
     t = _Texts(catalogs, lang)
-    book = Workbook()
+    book = _workbook()
     marks = book.active
     marks.title = sheet_title(t("reports.journal.marks"))
     marks.append(
@@ -507,7 +507,7 @@ def attendance_xlsx(
 ) -> bytes:
     """A class's month as a workbook: lessons missed per school day and the totals."""
     t = _Texts(catalogs, lang)
-    book = Workbook()
+    book = _workbook()
     sheet = book.active
     sheet.title = sheet_title(attendance_title(report, catalogs, lang))
     sheet.append(
@@ -633,7 +633,7 @@ def statistics_xlsx(
 ) -> bytes:
     """The statistics as a workbook: a sheet per scale, counts and averages as numbers."""
     t = _Texts(catalogs, lang)
-    book = Workbook()
+    book = _workbook()
     scales = stats.scales()
     first = book.active
     if not scales:
@@ -656,6 +656,13 @@ def statistics_xlsx(
 # ------------------------------------------------------------------ workbook helpers
 
 
+def _workbook() -> Workbook:
+    # openpyxl (and numpy under it, ~18 MB) loads only when a workbook is written.
+    from openpyxl import Workbook  # noqa: PLC0415
+
+    return Workbook()
+
+
 def _dates(sheet: Any, *, row: int, first_column: int, count: int) -> None:
     for column in range(first_column, first_column + count):
         sheet.cell(row=row, column=column).number_format = XLSX_DATE
@@ -663,6 +670,9 @@ def _dates(sheet: Any, *, row: int, first_column: int, count: int) -> None:
 
 def _finish(sheet: Any, *, freeze: str) -> None:
     """Bold header, frozen panes, readable column widths."""
+    from openpyxl.styles import Alignment, Font  # noqa: PLC0415 (see _workbook)
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415
+
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")

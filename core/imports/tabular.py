@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import PurePath
 
-import openpyxl
-
 from core.errors import ImportProblem, ImportRejected
 from core.imports.problems import echo
 
@@ -247,6 +245,9 @@ def _sniff_delimiter(text: str) -> str:
 
 
 def _read_workbook(data: bytes, max_rows: int) -> Table:
+    # openpyxl (and numpy under it, ~18 MB) loads only when a spreadsheet is actually read.
+    import openpyxl  # noqa: PLC0415
+
     try:
         with warnings.catch_warnings():
             # openpyxl warns about styles and extensions it ignores; they do not matter here.

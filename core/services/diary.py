@@ -399,6 +399,8 @@ class _Year:
     calendar: SchoolCalendar
     terms: tuple[TermRef, ...]
     bells: BellSchedule | None
+    starts_on: date
+    ends_on: date
 
     def term_of(self, day: date) -> TermRef | None:
         return next((t for t in self.terms if t.starts_on <= day <= t.ends_on), None)
@@ -420,11 +422,16 @@ async def _year(uow: UnitOfWork, school_id: int, on: date) -> _Year | None:
         await uow.timetable.calendar(year.id),
         tuple(await uow.timetable.terms(year.id)),
         await uow.timetable.default_bells(school_id),
+        year.starts_on,
+        year.ends_on,
     )
 
 
 async def _next_school_day(uow: UnitOfWork, scope: _Scope, shown: _Year | None) -> date | None:
     """The pupil's school day after today (the year shown is reused when it is today's)."""
+    if shown is not None and shown.starts_on <= scope.today <= shown.ends_on:
+        # School years do not overlap: the year containing today is the one found for today.
+        return shown.calendar.next_school_day(scope.today, scope.grade)
     current = await uow.directory.school_year_on(scope.school_id, scope.today)
     if current is None:
         return None

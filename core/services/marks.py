@@ -507,11 +507,20 @@ async def _store_marks(
 ) -> _Stored:
     """Save parsed marks with audit entries and events; ``comments`` None keeps each comment."""
     saved: list[MarkRecord] = []
+    trail: list[AuditRecord] = []
+    events: list[MarkRecorded] = []
     changed = corrected = 0
     now = uow.clock.now()
+    # Several pupils (a message of marks): the current marks in one read, not one per pupil.
+    current: Mapping[int, MarkRecord] | None = None
+    if len(parsed) > 1:
+        current = {m.pupil_id: m for m in await uow.journal.assessment_marks(assessment.id)}
     for pupil_id in sorted(parsed):
         value = parsed[pupil_id]
-        before = await uow.journal.mark(assessment.id, pupil_id)
+        if current is None:
+            before = await uow.journal.mark(assessment.id, pupil_id)
+        else:
+            before = current.get(pupil_id)
         if comments is None:
             comment = before.comment if before else None
         else:
@@ -534,8 +543,7 @@ async def _store_marks(
         saved.append(mark)
         changed += 1
         corrected += 1 if before else 0
-        uow.audit(
-            viewer,
+        trail.append(
             AuditRecord(
                 action="mark.correct" if before else "mark.record",
                 entity="mark",
@@ -544,13 +552,15 @@ async def _store_marks(
                 subject_person_id=pupil_id,
                 before={"status": before.status, "value": before.value} if before else None,
                 after={"status": mark.status, "value": mark.value},
-            ),
+            )
         )
-        uow.record(
-            MarkRecorded(mark.id, pupil_id, group.id, assessment.id, mark.revision),
-            school_id=group.school_id,
-            actor_id=viewer.person_id,
-        )
+        events.append(MarkRecorded(mark.id, pupil_id, group.id, assessment.id, mark.revision))
+    # Added after the marks, so that the commit writes them in one batch per table (added
+    # between two marks, each save's flush would write them one by one).
+    for entry in trail:
+        uow.audit(viewer, entry)
+    for event in events:
+        uow.record(event, school_id=group.school_id, actor_id=viewer.person_id)
     return _Stored(tuple(saved), changed, corrected)
 
 

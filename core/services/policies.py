@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -74,7 +76,24 @@ class PolicySettings(_Model):
 
 
 def policy_from_settings(raw: Mapping[str, Any]) -> SchoolPolicy:
-    """Build and validate a school's policy; bad settings raise ``policy.invalid``."""
+    """Build and validate a school's policy; bad settings raise ``policy.invalid``.
+
+    Most requests read their school's policy: the same stored settings are validated once per
+    process (the result is immutable; settings are told apart by their JSON text).
+    """
+    try:
+        key = json.dumps(raw, sort_keys=True, ensure_ascii=False)
+    except (TypeError, ValueError):  # not JSON (never stored like this): validate as given
+        return _policy_from_settings(raw)
+    return _cached_policy(key)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_policy(key: str) -> SchoolPolicy:
+    return _policy_from_settings(json.loads(key))
+
+
+def _policy_from_settings(raw: Mapping[str, Any]) -> SchoolPolicy:
     try:
         settings = PolicySettings.model_validate(dict(raw))
     except ValidationError as exc:

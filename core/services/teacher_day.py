@@ -20,6 +20,7 @@ from core.domain.access import Viewer, may_read_group
 from core.domain.attendance import AbsenceCode
 from core.domain.calendar import BellSchedule, SchoolCalendar
 from core.domain.collation import latvian_key
+from core.domain.policy import SchoolPolicy
 from core.domain.records import AuditRecord, LessonRecord, PersonRecord, SchoolYearRecord
 from core.domain.teacher_day import (
     DayChange,
@@ -202,6 +203,7 @@ class _Scope:
     recorded: LessonRecord | None
     on: date
     period: int
+    cal: _Calendar | None = None  # the school year of ``on``, read once per request
 
 
 # ---------------------------------------------------------------- the day
@@ -310,6 +312,7 @@ class _DayFacts:
     marks: Mapping[int, int]
     bells: BellSchedule | None
     absent_codes: frozenset[str]
+    policy: SchoolPolicy
 
 
 async def _day_facts(uow: UnitOfWork, school_id: int, on: date, group_ids: set[int]) -> _DayFacts:
@@ -322,7 +325,7 @@ async def _day_facts(uow: UnitOfWork, school_id: int, on: date, group_ids: set[i
     bells = await uow.timetable.default_bells(school_id)
     policy = await school_policy(uow, school_id)
     absent = frozenset(code.code for code in policy.absence_codes if code.counts_as_absence)
-    return _DayFacts(on, recorded, marks, bells, absent)
+    return _DayFacts(on, recorded, marks, bells, absent, policy)
 
 
 def _day_lesson(
@@ -389,7 +392,7 @@ async def _scope(uow: UnitOfWork, viewer: Viewer, group_id: int, on: date, perio
     recorded = await uow.journal.lesson_at(group_id, on, period)
     if lesson is None and recorded is None:
         raise NotFound("lesson.not_found")
-    return _Scope(access, group, lesson, recorded, on, period)
+    return _Scope(access, group, lesson, recorded, on, period, cal)
 
 
 async def _card(uow: UnitOfWork, viewer: Viewer, scope: _Scope) -> LessonCard:
@@ -398,13 +401,15 @@ async def _card(uow: UnitOfWork, viewer: Viewer, scope: _Scope) -> LessonCard:
     lesson = _day_lesson(viewer, group, period, scope.held, facts)
     row = facts.recorded.get((group.id, period))
     record = row.lesson if row else None
-    policy = await school_policy(uow, group.school_id)
+    policy = facts.policy
     current = await uow.journal.lesson_attendance(record.id) if record else {}
     files = (
         tuple(await uow.teacher_day.lesson_files(record.id, purpose=HOMEWORK)) if record else ()
     )
-    due_options = await _next_lessons(uow, group, on)
-    default_due = due_options[0] if due_options else await _next_school_day(uow, group, on)
+    due_options = await _next_lessons(uow, group, on, scope.cal)
+    default_due = (
+        due_options[0] if due_options else await _next_school_day(uow, group, on, scope.cal)
+    )
     taught_by = None
     if record and record.is_substitution and record.teacher_id is not None:
         person = await uow.directory.person(record.teacher_id)
@@ -441,9 +446,14 @@ async def _roster(
     )
 
 
-async def _next_lessons(uow: UnitOfWork, group: GroupInfo, on: date) -> tuple[date, ...]:
-    """The group's next lesson dates after ``on`` (timetable with published changes)."""
-    cal = await _calendar(uow, group.school_id, on)
+async def _next_lessons(
+    uow: UnitOfWork, group: GroupInfo, on: date, cal: _Calendar | None = None
+) -> tuple[date, ...]:
+    """The group's next lesson dates after ``on`` (timetable with published changes).
+
+    ``cal`` is the school year of ``on`` when the caller has read it already.
+    """
+    cal = cal or await _calendar(uow, group.school_id, on)
     if cal is None:
         return ()
     end = on + timedelta(days=LOOKAHEAD_DAYS)
@@ -463,8 +473,10 @@ async def _next_lessons(uow: UnitOfWork, group: GroupInfo, on: date) -> tuple[da
     return tuple(found)
 
 
-async def _next_school_day(uow: UnitOfWork, group: GroupInfo, on: date) -> date | None:
-    cal = await _calendar(uow, group.school_id, on)
+async def _next_school_day(
+    uow: UnitOfWork, group: GroupInfo, on: date, cal: _Calendar | None = None
+) -> date | None:
+    cal = cal or await _calendar(uow, group.school_id, on)
     return cal.calendar.next_school_day(on, group.grade) if cal else None
 
 

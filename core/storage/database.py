@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import (
@@ -15,6 +15,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = "core.storage:migrations"
 
@@ -59,6 +62,60 @@ def create_engine(url: URL | str, *, echo: bool = False, pool_size: int = 10) ->
     return engine
 
 
+# The table a data-changing statement writes to (ORM flushes, Core DML and text() alike).
+_WRITE = re.compile(
+    r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+"?(\w+)"?',
+    re.IGNORECASE,
+)
+
+
+def written_table(statement: str) -> str | None:
+    """The table (lower case) a data-changing SQL statement writes to; None for anything else."""
+    found = _WRITE.match(statement)
+    return found.group(1).lower() if found is not None else None
+
+
+class TableWrites:
+    """A version that moves whenever this process writes to one of ``tables``.
+
+    Process-wide caches of data read from those tables (the bot's identities) keep the version
+    they were loaded at and treat a different one as stale. The version moves when a writing
+    statement is sent and again when a unit of work that saw it move commits (see
+    ``SqlUnitOfWork.commit``), so a read that ran between the statement and the commit cannot
+    be cached as current. Writes from other processes are not seen: caches also expire.
+    ``ignore`` lists statement beginnings that do not change what the caches hold.
+    """
+
+    def __init__(self, tables: Iterable[str], *, ignore: Iterable[str] = ()) -> None:
+        self.tables = frozenset(name.lower() for name in tables)
+        self.ignore = tuple(ignore)
+        self.version = 0
+
+    def bump(self) -> None:
+        """Mark every cached read of the tables stale."""
+        self.version += 1
+
+    def saw(self, statement: str) -> None:
+        """Bump when ``statement`` writes to a watched table."""
+        if written_table(statement) in self.tables and not statement.lstrip().startswith(
+            self.ignore
+        ):
+            self.version += 1
+
+
+def watch_writes(
+    engine: AsyncEngine, tables: Iterable[str], *, ignore: Iterable[str] = ()
+) -> TableWrites:
+    """Count this engine's writes to ``tables`` (every statement it sends is looked at)."""
+    writes = TableWrites(tables, ignore=ignore)
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        writes.saw(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", before)
+    return writes
+
+
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded values after commit (nothing is lazily reloaded)."""
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
@@ -66,12 +123,17 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
 
 def alembic_config() -> Config:
     """Alembic configuration without an ini file: migrations ship inside the package."""
+    # Alembic (with Mako and Pygments, ~11 MB) loads only when a schema is migrated or checked.
+    from alembic.config import Config  # noqa: PLC0415
+
     config = Config()
     config.set_main_option("script_location", MIGRATIONS)
     return config
 
 
 def _run(connection: Connection, revision: str, *, down: bool) -> None:
+    from alembic import command  # noqa: PLC0415 (Alembic loads only to migrate)
+
     config = alembic_config()
     config.attributes["connection"] = connection
     if down:

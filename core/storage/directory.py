@@ -6,7 +6,19 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import (
+    Integer,
+    String,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.access import GroupFacts, PupilFacts, Role, Viewer
@@ -176,47 +188,64 @@ class SqlDirectory:
         return SchoolYearRecord(row.id, row.school_id, row.name, row.starts_on, row.ends_on)
 
     async def viewer(self, person_id: int) -> Viewer | None:
-        """The roles and links of a person."""
-        person = await self._s.get(t.Person, person_id)
-        if person is None:
+        """The roles and links of a person, in one statement (every bot update may need it)."""
+        number, text = Integer(), String()
+
+        def row(kind: str, a: Any, b: Any = None, c: Any = None) -> Any:
+            return (
+                literal(kind, text).label("kind"),
+                cast(a, number).label("a"),
+                cast(b if b is not None else null(), number).label("b"),
+                cast(c if c is not None else null(), text).label("c"),
+            )
+
+        active_as_number = case((t.Person.is_active.is_(True), 1), else_=0)
+        read_only_as_number = case((t.Guardianship.read_only.is_(True), 1), else_=0)
+        rows = await self._s.execute(
+            union_all(
+                select(*row("p", t.Person.id, active_as_number)).where(t.Person.id == person_id),
+                select(*row("s", t.StaffRole.school_id, None, t.StaffRole.role)).where(
+                    t.StaffRole.person_id == person_id, t.StaffRole.is_active.is_(True)
+                ),
+                select(*row("g", t.Guardianship.pupil_id, read_only_as_number)).where(
+                    t.Guardianship.guardian_id == person_id
+                ),
+                select(*row("c", t.ClassGroup.id, t.ClassGroup.school_id)).where(
+                    t.ClassGroup.class_teacher_id == person_id
+                ),
+                select(*row("e", t.Enrolment.school_id)).where(t.Enrolment.pupil_id == person_id),
+            )
+        )
+        active: bool | None = None
+        staff_roles: set[tuple[int, Role]] = set()
+        children: set[int] = set()
+        read_only: set[int] = set()
+        class_teacher_of: set[int] = set()
+        pupil_schools: set[int] = set()
+        for kind, a, b, c in rows:
+            if kind == "p":
+                active = bool(b)
+            elif kind == "s":
+                staff_roles.add((a, Role(c)))
+            elif kind == "g":
+                children.add(a)
+                if b:
+                    read_only.add(a)
+            elif kind == "c":
+                class_teacher_of.add(a)
+                staff_roles.add((b, Role.CLASS_TEACHER))
+            else:
+                pupil_schools.add(a)
+        if active is None:
             return None
-        staff = await self._s.execute(
-            select(t.StaffRole.school_id, t.StaffRole.role).where(
-                t.StaffRole.person_id == person_id, t.StaffRole.is_active.is_(True)
-            )
-        )
-        staff_roles = {(school, Role(role)) for school, role in staff}
-        kids = await self._s.execute(
-            select(t.Guardianship.pupil_id, t.Guardianship.read_only).where(
-                t.Guardianship.guardian_id == person_id
-            )
-        )
-        children, read_only = set(), set()
-        for pupil_id, is_read_only in kids:
-            children.add(pupil_id)
-            if is_read_only:
-                read_only.add(pupil_id)
-        class_ids = await self._s.scalars(
-            select(t.ClassGroup.id).where(t.ClassGroup.class_teacher_id == person_id)
-        )
-        class_teacher_of = frozenset(class_ids)
-        staff_roles |= {
-            (school, Role.CLASS_TEACHER)
-            for school in await self._s.scalars(
-                select(t.ClassGroup.school_id).where(t.ClassGroup.id.in_(class_teacher_of))
-            )
-        }
-        pupil_schools = await self._s.scalars(
-            select(t.Enrolment.school_id).where(t.Enrolment.pupil_id == person_id).distinct()
-        )
         return Viewer(
             person_id=person_id,
             staff_roles=frozenset(staff_roles),
             children=frozenset(children),
             read_only_children=frozenset(read_only),
-            class_teacher_of=class_teacher_of,
+            class_teacher_of=frozenset(class_teacher_of),
             pupil_in_schools=frozenset(pupil_schools),
-            active=person.is_active,
+            active=active,
         )
 
     async def pupil_facts(self, pupil_id: int) -> PupilFacts | None:

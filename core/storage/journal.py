@@ -324,10 +324,18 @@ class SqlJournal:
     async def pupil_marks(
         self, pupil_id: int, start: date, end: date, group_ids: frozenset[int] | None
     ) -> Sequence[MarkRow]:
-        """A pupil's marks in a date range, oldest first."""
+        """A pupil's marks in a date range, oldest first.
+
+        Columns, not ORM rows: a pupil's semester is a few hundred marks, read on every view.
+        """
         stmt = (
             select(
-                t.Mark,
+                t.Mark.id,
+                t.Mark.on_date,
+                t.Mark.status,
+                t.Mark.value,
+                t.Mark.comment,
+                t.Mark.revision,
                 t.Assessment.group_id,
                 t.Assessment.title,
                 t.Assessment.kind,
@@ -346,20 +354,33 @@ class SqlJournal:
         rows = await self._s.execute(stmt)
         return [
             MarkRow(
-                mark_id=m.id,
-                pupil_id=m.pupil_id,
-                group_id=group_id,
-                subject_name=subject or group_name,
-                assessment_title=title,
-                kind=kind,
-                scale=scale,
-                on_date=m.on_date,
-                status=m.status,
-                value=m.value,
-                comment=m.comment,
-                revision=m.revision,
+                mark_id,
+                pupil_id,
+                group_id,
+                subject or group_name,
+                title,
+                kind,
+                scale,
+                on_date,
+                status,
+                value,
+                comment,
+                revision,
             )
-            for m, group_id, title, kind, scale, group_name, subject in rows
+            for (
+                mark_id,
+                on_date,
+                status,
+                value,
+                comment,
+                revision,
+                group_id,
+                title,
+                kind,
+                scale,
+                group_name,
+                subject,
+            ) in rows
         ]
 
     async def mark_history(self, mark_id: int) -> Sequence[MarkRecord]:

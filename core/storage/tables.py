@@ -112,6 +112,7 @@ class DayOff(Base):
     """Holidays and other non-school days; optionally only for some grades."""
 
     __tablename__ = "days_off"
+    __table_args__ = (Index("ix_days_off_year", "school_year_id", "starts_on"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_year_id: Mapped[int] = _fk("school_years.id", ondelete="CASCADE")

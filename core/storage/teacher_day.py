@@ -116,18 +116,22 @@ class SqlTeacherDay:
         slots = list(
             await self._s.scalars(select(t.TimetableSlot).where(t.TimetableSlot.id.in_(slot_ids)))
         )
-        bases: dict[int, tuple[tuple[int, ...], str | None]] = {}
-        for slot in slots:
-            siblings = await self._s.scalars(
+        # Every slot row of the changed slots' groups in their terms, in one statement (not one
+        # per changed lesson), sorted into (term, weekday, period, group) lessons here.
+        lessons: dict[tuple[int, int, int, int], list[t.TimetableSlot]] = defaultdict(list)
+        if slots:
+            for row in await self._s.scalars(
                 select(t.TimetableSlot)
                 .where(
-                    t.TimetableSlot.term_id == slot.term_id,
-                    t.TimetableSlot.weekday == slot.weekday,
-                    t.TimetableSlot.period == slot.period,
-                    t.TimetableSlot.group_id == slot.group_id,
+                    t.TimetableSlot.term_id.in_(sorted({s.term_id for s in slots})),
+                    t.TimetableSlot.group_id.in_(sorted({s.group_id for s in slots})),
                 )
                 .order_by(t.TimetableSlot.id)
-            )
+            ):
+                lessons[(row.term_id, row.weekday, row.period, row.group_id)].append(row)
+        bases: dict[int, tuple[tuple[int, ...], str | None]] = {}
+        for slot in slots:
+            siblings = lessons[(slot.term_id, slot.weekday, slot.period, slot.group_id)]
             teachers: list[int] = []
             room = slot.room
             for sibling in siblings:
@@ -191,16 +195,21 @@ class SqlTeacherDay:
         """Lesson rows of these groups on a date, with attendance codes and file counts."""
         if not group_ids:
             return []
+        file_count = (
+            select(func.count())
+            .where(t.LessonFile.lesson_id == t.Lesson.id)
+            .correlate(t.Lesson)
+            .scalar_subquery()
+        )
         lessons = list(
-            await self._s.scalars(
-                select(t.Lesson)
+            await self._s.execute(
+                select(t.Lesson, file_count)
                 .where(t.Lesson.group_id.in_(group_ids), t.Lesson.on_date == on)
                 .order_by(t.Lesson.period, t.Lesson.group_id)
             )
         )
-        ids = [lesson.id for lesson in lessons]
+        ids = [lesson.id for lesson, _ in lessons]
         codes: dict[int, list[str]] = defaultdict(list)
-        files: dict[int, int] = {}
         if ids:
             for lesson_id, code in await self._s.execute(
                 select(t.Attendance.lesson_id, t.Attendance.code).where(
@@ -208,19 +217,13 @@ class SqlTeacherDay:
                 )
             ):
                 codes[lesson_id].append(code)
-            for lesson_id, count in await self._s.execute(
-                select(t.LessonFile.lesson_id, func.count())
-                .where(t.LessonFile.lesson_id.in_(ids))
-                .group_by(t.LessonFile.lesson_id)
-            ):
-                files[lesson_id] = int(count)
         return [
             RecordedLesson(
                 lesson_record(lesson),
                 tuple(sorted(codes.get(lesson.id, ()))),
-                files.get(lesson.id, 0),
+                int(files or 0),
             )
-            for lesson in lessons
+            for lesson, files in lessons
         ]
 
     async def marks_on(self, group_ids: Collection[int], on: date) -> Mapping[int, int]:

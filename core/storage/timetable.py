@@ -6,12 +6,13 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from datetime import date
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import delete, exists, insert, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.calendar import BellPeriod, BellSchedule, DayOff, SchoolCalendar, Term
 from core.domain.timetable import GroupShape, SlotData, StaffRef, SubjectRef, TermRef
 from core.storage import tables as t
+from core.storage.static_reads import static_reads
 
 
 class SqlTimetable:
@@ -21,14 +22,40 @@ class SqlTimetable:
         self._s = session
 
     async def terms(self, school_year_id: int) -> Sequence[TermRef]:
-        """The semesters of a school year, in order."""
-        rows = await self._s.scalars(
-            select(t.Term).where(t.Term.school_year_id == school_year_id).order_by(t.Term.number)
+        """The semesters of a school year, in order (cached: see ``static_reads``)."""
+        cache = static_reads(self._s)
+        key = ("terms", school_year_id)
+        found: tuple[TermRef, ...] | None = cache.get(key) if cache else None
+        if found is not None:
+            return found
+        version = cache.version if cache else 0
+        rows = await self._s.execute(
+            select(t.Term.id, t.Term.number, t.Term.starts_on, t.Term.ends_on)
+            .where(t.Term.school_year_id == school_year_id)
+            .order_by(t.Term.number)
         )
-        return [TermRef(r.id, r.school_year_id, r.number, r.starts_on, r.ends_on) for r in rows]
+        terms = tuple(
+            TermRef(term_id, school_year_id, number, starts_on, ends_on)
+            for term_id, number, starts_on, ends_on in rows
+        )
+        return cache.put(key, terms, version) if cache else terms
 
     async def calendar(self, school_year_id: int) -> SchoolCalendar:
-        """A school year's calendar: terms, days off, school weekdays and week cycle."""
+        """A school year's calendar: terms, days off, school weekdays and week cycle.
+
+        Cached (see ``static_reads``): every hot read needs it and the rows change only when
+        a year is set up or purged.
+        """
+        cache = static_reads(self._s)
+        key = ("calendar", school_year_id)
+        found: SchoolCalendar | None = cache.get(key) if cache else None
+        if found is not None:
+            return found
+        version = cache.version if cache else 0
+        calendar = await self._calendar(school_year_id)
+        return cache.put(key, calendar, version) if cache else calendar
+
+    async def _calendar(self, school_year_id: int) -> SchoolCalendar:
         year = await self._s.get_one(t.SchoolYear, school_year_id)
         terms = await self.terms(school_year_id)
         days_off = await self._s.scalars(
@@ -56,7 +83,17 @@ class SqlTimetable:
         )
 
     async def default_bells(self, school_id: int) -> BellSchedule | None:
-        """The school's default bell schedule, if any."""
+        """The school's default bell schedule, if any (cached: see ``static_reads``)."""
+        cache = static_reads(self._s)
+        key = ("bells", school_id)
+        found: tuple[BellSchedule | None] | None = cache.get(key) if cache else None
+        if found is not None:
+            return found[0]
+        version = cache.version if cache else 0
+        bells = await self._default_bells(school_id)
+        return (cache.put(key, (bells,), version) if cache else (bells,))[0]
+
+    async def _default_bells(self, school_id: int) -> BellSchedule | None:
         schedule = await self._s.scalar(
             select(t.BellSchedule)
             .where(t.BellSchedule.school_id == school_id, t.BellSchedule.is_default.is_(True))
@@ -233,27 +270,28 @@ class SqlTimetable:
             )
 
     async def pupil_groups(self, pupil_id: int, start: date, end: date) -> frozenset[int]:
-        """Groups whose timetable a pupil follows between two dates (members, open parts)."""
-        member = await self._s.scalars(
-            select(t.GroupMember.group_id).where(
-                t.GroupMember.pupil_id == pupil_id,
-                t.GroupMember.starts_on <= end,
-                or_(t.GroupMember.ends_on.is_(None), t.GroupMember.ends_on >= start),
-            )
+        """Groups whose timetable a pupil follows between two dates (members, open parts).
+
+        One statement; "open" parts (no members listed yet) are found with a correlated NOT
+        EXISTS on the group's members, not NOT IN over every member of every school.
+        """
+        member = select(t.GroupMember.group_id).where(
+            t.GroupMember.pupil_id == pupil_id,
+            t.GroupMember.starts_on <= end,
+            or_(t.GroupMember.ends_on.is_(None), t.GroupMember.ends_on >= start),
         )
         classes = select(t.Enrolment.class_id).where(
             t.Enrolment.pupil_id == pupil_id,
             t.Enrolment.starts_on <= end,
             or_(t.Enrolment.ends_on.is_(None), t.Enrolment.ends_on >= start),
         )
-        with_members = select(t.GroupMember.group_id)
-        open_parts = await self._s.scalars(
+        open_parts = (
             select(t.TeachingGroup.id)
             .join(t.GroupClass, t.GroupClass.group_id == t.TeachingGroup.id)
             .where(
                 t.TeachingGroup.kind == "part",
                 t.GroupClass.class_id.in_(classes),
-                t.TeachingGroup.id.not_in(with_members),
+                ~exists().where(t.GroupMember.group_id == t.TeachingGroup.id),
             )
         )
-        return frozenset(member) | frozenset(open_parts)
+        return frozenset(await self._s.scalars(union(member, open_parts)))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import Clock
@@ -45,6 +46,7 @@ from core.storage.audit import SqlAudit
 from core.storage.broadcasts import SqlBroadcasts
 from core.storage.calendar_feed import SqlCalendarFeeds
 from core.storage.changes import SqlChanges
+from core.storage.database import TableWrites
 from core.storage.diary import SqlDiary
 from core.storage.directory import SqlDirectory
 from core.storage.extracts import SqlExtracts
@@ -148,11 +150,23 @@ class SqlUnitOfWork:
     audit_trail: AuditRepository
     privacy: PrivacyRepository
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        *,
+        writes: TableWrites | None = None,
+    ) -> None:
         self._sessions = sessions
         self.clock = clock
         self._session: AsyncSession | None = None
         self._committed = False
+        self._writes = writes  # watched tables: see commit()
+        self._writes_seen = 0
+        # Audit entries and events wait for commit(): one multi-row INSERT per table (the ORM
+        # would send one INSERT ... RETURNING per row, as SQLite cannot batch those in order).
+        self._audit_rows: list[dict[str, Any]] = []
+        self._event_rows: list[dict[str, Any]] = []
 
     @property
     def session(self) -> AsyncSession:
@@ -166,6 +180,8 @@ class SqlUnitOfWork:
         if self._session is not None:
             raise RuntimeError("a unit of work is single-use")
         self._session = self._sessions()
+        if self._writes is not None:
+            self._writes_seen = self._writes.version
         await self._session.begin()
         self.directory = SqlDirectory(self._session)
         self.mail = SqlMail(self._session)
@@ -208,36 +224,51 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         """Make every change durable at once."""
-        await self.session.commit()
+        session = self.session
+        if self._audit_rows or self._event_rows:
+            await session.flush()  # the rows they name first
+        if self._audit_rows:
+            await session.execute(insert(t.AuditEntry), self._audit_rows)
+            self._audit_rows = []
+        if self._event_rows:
+            await session.execute(insert(t.DomainEvent), self._event_rows)
+            self._event_rows = []
+        await session.commit()
         self._committed = True
+        # A watched table was written while this transaction ran (perhaps by it): move the
+        # version again now that the write is visible, so nothing read before it stays cached.
+        if self._writes is not None and self._writes.version != self._writes_seen:
+            self._writes.bump()
 
     def audit(self, viewer: Viewer, entry: AuditRecord) -> None:
-        """Append an audit entry to this transaction."""
-        self.session.add(
-            t.AuditEntry(
-                occurred_at=self.clock.now(),
-                actor_id=viewer.person_id,
-                actor_role=_actor_role(viewer, entry.school_id),
-                school_id=entry.school_id,
-                action=entry.action,
-                entity=entry.entity,
-                entity_id=entry.entity_id,
-                subject_person_id=entry.subject_person_id,
-                before=entry.before,
-                after=entry.after,
-            )
+        """Append an audit entry to this transaction (written by ``commit``)."""
+        self.session  # noqa: B018 - only inside ``async with``, like every other write
+        self._audit_rows.append(
+            {
+                "occurred_at": self.clock.now(),
+                "actor_id": viewer.person_id,
+                "actor_role": _actor_role(viewer, entry.school_id),
+                "school_id": entry.school_id,
+                "action": entry.action,
+                "entity": entry.entity,
+                "entity_id": entry.entity_id,
+                "subject_person_id": entry.subject_person_id,
+                "before": entry.before,
+                "after": entry.after,
+            }
         )
 
     def record(self, event: Event, *, school_id: int | None, actor_id: int | None) -> None:
-        """Record a domain event in this transaction."""
-        self.session.add(
-            t.DomainEvent(
-                occurred_at=self.clock.now(),
-                school_id=school_id,
-                kind=event.kind,
-                actor_id=actor_id,
-                payload=event.payload(),
-            )
+        """Record a domain event in this transaction (written by ``commit``)."""
+        self.session  # noqa: B018 - only inside ``async with``, like every other write
+        self._event_rows.append(
+            {
+                "occurred_at": self.clock.now(),
+                "school_id": school_id,
+                "kind": event.kind,
+                "actor_id": actor_id,
+                "payload": event.payload(),
+            }
         )
 
 

@@ -44,6 +44,8 @@ def test_example_config_is_valid_and_complete() -> None:
         ('[school]\ntime_zone = "Mars/Olympus"\n', "config.invalid"),
         ("[database]\nurrl = 1\n", "config.invalid"),
         ("[database\nurl=", "config.toml_invalid"),
+        ('[redis]\nurl = "http://127.0.0.1:6379"\n', "config.invalid"),
+        ('[redis]\nkey_prefix = "two words"\n', "config.invalid"),
     ],
 )
 def test_bad_config_names_the_problem(tmp_path: Path, content: str, key: str) -> None:
@@ -64,7 +66,12 @@ def test_secrets_are_masked(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("EJOURNAL_DATABASE__URL", "postgresql+asyncpg://u:hunter2@db/prod")
     monkeypatch.setenv("EJOURNAL_DATABASE__PASSWORD", "s3cret")
-    shown = str(masked(load_settings()))
+    monkeypatch.setenv("EJOURNAL_REDIS__URL", "redis://:redis-pass@cache:6379/0")
+    settings = load_settings()
+    assert settings.redis.enabled
+    shown = str(masked(settings))
+    assert "redis-pass" not in shown
+    assert "redis://:***@cache:6379/0" in shown
     assert "hunter2" not in shown
     assert "s3cret" not in shown
     assert mask_url("postgresql+asyncpg://u@db/x") == "postgresql+asyncpg://u@db/x"

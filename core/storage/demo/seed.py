@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import random
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import column, func, insert, select, table, text
+from sqlalchemy import JSON, Table, column, func, insert, select, table, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.storage import tables as t
@@ -23,6 +24,7 @@ _MAX_CODES = 10_000
 _MAX_CLASSES_PER_GRADE = 26
 _MAX_PUPILS_PER_CLASS = 40
 _BATCH = 5000
+_COPY_FROM = 1000  # PostgreSQL: tables with this many rows or more go through COPY
 
 
 async def seed_demo(
@@ -183,14 +185,52 @@ async def _write(session: AsyncSession, tables: Tables) -> dict[str, int]:
     NULL columns changes from one row to the next.
     """
     written: dict[str, int] = {}
+    postgresql = session.get_bind().dialect.name == "postgresql"
     for model in SEED_ORDER:
         name = model.__tablename__
         target = t.Base.metadata.tables[name]
         rows = tables.get(name, [])
-        for start in range(0, len(rows), _BATCH):
-            await session.execute(insert(target), rows[start : start + _BATCH])
+        columns = _copyable(target, rows) if postgresql else None
+        if columns is not None:
+            await _copy(session, name, columns, rows)
+        else:
+            for start in range(0, len(rows), _BATCH):
+                await session.execute(insert(target), rows[start : start + _BATCH])
         written[name] = len(rows)
     return written
+
+
+def _copyable(target: Table, rows: list[dict[str, Any]]) -> list[str] | None:
+    """The columns to COPY ``rows`` with, or None when an INSERT must write them.
+
+    COPY skips SQLAlchemy's parameter handling: it is used only when every row names the same
+    columns, no JSON value needs encoding, and no omitted column has a Python-side default.
+    """
+    if len(rows) < _COPY_FROM:
+        return None
+    columns = list(rows[0])
+    named = set(columns)
+    for column_ in target.columns:
+        if column_.name in named and isinstance(column_.type, JSON):
+            return None
+        if column_.name not in named and column_.default is not None:
+            return None
+    if any(row.keys() != named for row in rows):
+        return None
+    return columns
+
+
+async def _copy(
+    session: AsyncSession, name: str, columns: list[str], rows: list[dict[str, Any]]
+) -> None:
+    """PostgreSQL: the rows through the COPY protocol, in the session's transaction."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None  # an open connection's asyncpg connection
+    await driver.copy_records_to_table(
+        name, records=[tuple(row[c] for c in columns) for row in rows], columns=columns
+    )
 
 
 async def _advance_sequences(session: AsyncSession, table_names: list[str]) -> None:
