@@ -6,6 +6,8 @@ judge. Prints ONE JSON line: achieved_per_s, limit_per_s, ratio, lost, duplicate
 
     python bench/delivery.py            # 2,000 deliveries
     python bench/delivery.py --short    # 300, for CI
+    python bench/delivery.py --workers 3 --redis-url redis://127.0.0.1:6379/0
+                                        # 3 workers sharing one limit in Redis
 """
 
 from __future__ import annotations
@@ -23,16 +25,19 @@ from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 from typing import Any
 
+from redis.asyncio import Redis
 from sqlalchemy import make_url
 from sqlalchemy import text as sql
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from core.clock import SystemClock
+from core.config import RedisSettings
 from core.storage.database import create_engine, upgrade
 from notifications.delivery import Backoff, DeliveryWorker, WorkerConfig
 from notifications.outbox import Outbox
 from notifications.rate_limit import Limits
 from notifications.records import NewDelivery, Status
+from notifications.shared_limits import RedisPacer
 from notifications.telegram_sender import TelegramSender
 from sandbox.ratelimit import RateLimitConfig
 from sandbox.server import RunningSandbox, running_sandbox
@@ -57,11 +62,27 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         help="default: a temporary SQLite file; for PostgreSQL a scratch database is created "
         "next to the one named (and dropped afterwards)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="delivery workers (as in separate processes) sharing the limit; more than one "
+        "needs --redis-url",
+    )
+    parser.add_argument(
+        "--redis-url",
+        help="pace through the shared limiter in this Redis (keys under a scratch prefix, "
+        "deleted afterwards); default: the in-process limiter",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=300.0)
     args = parser.parse_args(argv)
     if args.short:
         args.n = 300
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    if args.workers > 1 and not args.redis_url:
+        parser.error("--workers above 1 needs --redis-url (workers pacing alone overrun it)")
     return args
 
 
@@ -183,35 +204,49 @@ async def measure(args: argparse.Namespace, url: str) -> dict[str, Any]:
                     seed=args.seed + 1,
                     status=502,
                 )
-            sender = TelegramSender(TOKEN, api_base=sb.api_url, timeout=10, connections=128)
-            worker = DeliveryWorker(
-                outbox,
-                sender,
-                WorkerConfig(
-                    limits=Limits(
-                        global_per_second=limit, global_burst=min(10, burst), guard=0.01
-                    ),
-                    max_in_flight=64,
-                    claim_batch=400,
-                    lease_s=60,
-                    idle_poll_s=0.02,
-                    max_attempts=10,
-                    backoff=Backoff(0.05, 1.0),
-                ),
-                clock=clock,
-                rng=random.Random(args.seed),
+            limits = Limits(global_per_second=limit, global_burst=min(10, burst), guard=0.01)
+            worker_config = WorkerConfig(
+                limits=limits,
+                max_in_flight=64,
+                claim_batch=max(50, 400 // args.workers),
+                lease_s=60,
+                idle_poll_s=0.02,
+                max_attempts=10,
+                backoff=Backoff(0.05, 1.0),
             )
+            prefix = f"bench{uuid.uuid4().hex[:10]}"
+            workers = [
+                DeliveryWorker(
+                    Outbox(engine),
+                    # Each worker as its own process: its own connections to Telegram and Redis.
+                    TelegramSender(TOKEN, api_base=sb.api_url, timeout=10, connections=128),
+                    worker_config,
+                    clock=clock,
+                    rng=random.Random(args.seed + k),
+                    pacer=RedisPacer.connect(
+                        RedisSettings(url=args.redis_url, key_prefix=prefix), limits
+                    )
+                    if args.redis_url
+                    else None,
+                )
+                for k in range(args.workers)
+            ]
             started = time.time()
-            worker.start()
+            for worker in workers:
+                worker.start()
             try:
                 async with asyncio.timeout(args.timeout):
                     # Polling: the database has no event to wait on.
                     while (await outbox.status_counts()).get(Status.SENT, 0) < args.n:  # noqa: ASYNC110
                         await asyncio.sleep(0.02)
             finally:
-                await worker.stop()
-                await sender.close()
+                for worker in workers:
+                    await worker.stop()
+                    await worker.sender.close()
+                if args.redis_url:
+                    await forget_keys(args.redis_url, prefix)
             result = audit(sb, args.n)
+            result["sends_per_worker"] = [worker.stats.sends for worker in workers]
     finally:
         await engine.dispose()
     first = result.pop("first_call") - started
@@ -231,7 +266,20 @@ async def measure(args: argparse.Namespace, url: str) -> dict[str, Any]:
         **result,
         "retry_after_s": args.retry_after,
         "backend": engine.dialect.name,
+        "workers": args.workers,
+        "pacing": "redis" if args.redis_url else "in-process",
     }
+
+
+async def forget_keys(url: str, prefix: str) -> None:
+    """Delete the run's limiter keys (they would expire by themselves within a minute)."""
+    client = Redis.from_url(url)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}:*")]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -14,7 +14,7 @@ import random
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Protocol
 
 from pydantic import ValidationError
@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from core.clock import Clock
 from notifications.messages import DocumentSource, OutboundMessage
 from notifications.outbox import Outbox
-from notifications.rate_limit import Limits, RateLimiter
+from notifications.rate_limit import Limits
 from notifications.records import Completion, MailCarried, Status, StoredDelivery
 from notifications.sender import (
     Button,
@@ -39,6 +39,7 @@ from notifications.sender import (
     may_have_arrived,
 )
 from notifications.settings import NotificationsSettings
+from notifications.shared_limits import LocalPacer, Pacer
 from notifications.splitting import split_caption, split_text
 
 log = logging.getLogger("ejournal.notifications.delivery")
@@ -213,6 +214,8 @@ class DeliveryWorker:
         rng: Randomness for backoff jitter (seeded in tests).
         documents: Renders the documents messages refer to (``OutboundMessage.document``) at
             send time; without it such messages fail as having nothing to send.
+        pacer: Pacing shared with other workers (``shared_limits.RedisPacer``); by default
+            this worker paces alone (``LocalPacer`` with ``config.limits``). Closed by ``stop``.
     """
 
     def __init__(
@@ -225,6 +228,7 @@ class DeliveryWorker:
         ticker: Ticker | None = None,
         rng: random.Random | None = None,
         documents: DocumentSource | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.outbox = outbox
         self.sender = sender
@@ -233,7 +237,7 @@ class DeliveryWorker:
         self.clock = clock
         self.ticker: Ticker = ticker or SystemTicker()
         self.rng = rng or random.Random()
-        self.limiter = RateLimiter(config.limits, self.ticker.monotonic())
+        self.pacer: Pacer = pacer or LocalPacer(config.limits, self.ticker.monotonic)
         self.stats = WorkerStats()
         self._heap: list[_Queued] = []
         self._seq = itertools.count()
@@ -284,6 +288,7 @@ class DeliveryWorker:
         self._wake.set()
         self._more.set()
         if not self._tasks:
+            await self.pacer.close()
             return
         claims, dispatch = self._tasks
         dispatch.cancel()  # safe: a delivery it holds goes back to the heap
@@ -310,6 +315,7 @@ class DeliveryWorker:
         except Exception:  # their leases run out and another worker takes them
             log.exception("could not hand back %d claimed deliveries", len(waiting))
         await self._writer.close()
+        await self.pacer.close()
 
     # ------------------------------------------------------------------ claiming
 
@@ -347,7 +353,7 @@ class DeliveryWorker:
         now = self.ticker.monotonic()
         if now - self._last_forget >= 60.0:
             self._last_forget = now
-            self.limiter.forget_idle(now)
+            self.pacer.forget_idle()
         if now - self._last_sweep < 1.0 or not self._heap:
             return
         self._last_sweep = now
@@ -358,11 +364,13 @@ class DeliveryWorker:
         ids = {item.delivery.id for item in stale}
         self._heap = [item for item in self._heap if item.delivery.id not in ids]
         heapq.heapify(self._heap)
-        later = self.clock.now() + timedelta(seconds=max(0.0, self.limiter.paused_until() - now))
-        self._spawn(self._release(sorted(ids), later))
+        self._spawn(self._release(sorted(ids)))
 
-    async def _release(self, ids: list[int], not_before: datetime) -> None:
-        self.stats.released += await self.outbox.release(ids, not_before=not_before)
+    async def _release(self, ids: list[int]) -> None:
+        """Hand ``ids`` back, due when the current pause ends."""
+        paused = await self.pacer.paused_for()
+        later = self.clock.now() + timedelta(seconds=paused)
+        self.stats.released += await self.outbox.release(ids, not_before=later)
 
     # ------------------------------------------------------------------ dispatching
 
@@ -388,11 +396,18 @@ class DeliveryWorker:
                 continue
             if chat_id is not None:
                 # One send at a time per chat keeps its order; its bucket says when the next goes.
-                wait = self.limiter.chat_wait(chat_id, now)
                 if chat_id in self._busy:
-                    wait = max(wait, self.limiter.chat_interval(chat_id))
+                    wait = self.pacer.chat_interval(chat_id)  # never less than its bucket's wait
+                else:
+                    try:
+                        wait = await self.pacer.chat_wait(chat_id)
+                    except asyncio.CancelledError:
+                        heapq.heappush(self._heap, head)
+                        raise
                 if wait > 0:
-                    heapq.heappush(self._heap, replace(head, ready_at=now + wait))
+                    heapq.heappush(
+                        self._heap, replace(head, ready_at=self.ticker.monotonic() + wait)
+                    )
                     continue
                 self._busy.add(chat_id)
             try:
@@ -442,11 +457,15 @@ class DeliveryWorker:
         The caller sends right after this returns, so the time between taking the tokens and
         the request leaving stays as short as possible.
         """
-        while (wait := self.limiter.chat_wait(chat_id, self.ticker.monotonic())) > 0:
+        while (wait := await self.pacer.chat_wait(chat_id)) > 0:
             await self.ticker.sleep(wait)
-        async with self._gate:
-            while (wait := self.limiter.acquire(chat_id, self.ticker.monotonic())) > 0:
-                await self.ticker.sleep(wait)
+        while True:
+            async with self._gate:
+                while (turn := await self.pacer.acquire(chat_id)).wait > 0 and not turn.chat:
+                    await self.ticker.sleep(turn.wait)
+                if turn.wait == 0:
+                    return
+            await self.ticker.sleep(turn.wait)  # the chat's own wait (another worker's send)
 
     # ------------------------------------------------------------------ sending one delivery
 
@@ -486,10 +505,11 @@ class DeliveryWorker:
             outcome = Failed("interrupted", ambiguous=True)
             try:
                 outcome = await self.sender.send(chat, parts[index])
+                if isinstance(outcome, RetryAfter) and outcome.seconds > 0:
+                    # First of all: every send stops (in every worker sharing the limits).
+                    self.stats.paused_s += await self.pacer.pause(outcome.seconds)
             finally:
-                self.limiter.finish(
-                    chat, self.ticker.monotonic(), arrived=may_have_arrived(outcome)
-                )
+                await self.pacer.finish(chat, arrived=may_have_arrived(outcome))
             if not isinstance(outcome, Delivered):
                 break
             if outcome.message_id is not None:
@@ -578,14 +598,7 @@ class DeliveryWorker:
             self.stats.sent += 1
             return Completion(delivery.id, Status.SENT, now)
         if isinstance(outcome, RetryAfter):
-            self.stats.retried += 1
-            if outcome.seconds > 0:
-                tick = self.ticker.monotonic()
-                pause_until = tick + outcome.seconds
-                self.stats.paused_s += max(
-                    0.0, pause_until - max(self.limiter.paused_until(), tick)
-                )
-                self.limiter.pause(pause_until)
+            self.stats.retried += 1  # the pause was taken when the answer came (``_send``)
             self._wake.set()
             return Completion(
                 delivery.id,

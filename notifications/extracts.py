@@ -32,12 +32,11 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from core.clock import Clock
-from core.documents.extracts import (
+from core.documents.extract_labels import (
     DocumentTexts,
     extract_filename,
     month_label,
     number,
-    render_extract,
 )
 from core.errors import DomainError
 from core.i18n import Catalogs
@@ -112,6 +111,9 @@ def extract_documents(core_uow: Callable[[], UnitOfWork], catalogs: Catalogs) ->
             return None
         if not found:
             return None
+        # ReportLab and qrcode (~10 MB) load on the first PDF, not at the process's start.
+        from core.documents.extracts import render_extract  # noqa: PLC0415
+
         t = DocumentTexts(catalogs, found[0].language)
         pdf = await asyncio.to_thread(render_extract, found[0], t)
         return extract_filename(found[0], t), pdf

@@ -101,6 +101,17 @@ class Limits:
     group_per_minute: float = 20.0
     guard: float = 0.05
 
+    def chat_interval(self, chat_id: int) -> float:
+        """The shortest time between two sends to one chat (groups have negative ids)."""
+        if chat_id < 0:
+            return 60.0 / self.group_per_minute + self.guard
+        return 1.0 / self.private_per_second + self.guard
+
+    def window_cap(self) -> tuple[int, float]:
+        """The window cap: at most this many sends count within this many seconds."""
+        per_window = max(1, math.floor(self.global_per_second))
+        return per_window, per_window / self.global_per_second + self.guard
+
     def sustained_per_second(self, answer_s: float = 0.0) -> float:
         """The overall rate the limiter allows over time, when answers take ``answer_s``.
 
@@ -121,15 +132,12 @@ class RateLimiter:
     def __init__(self, limits: Limits, now: float) -> None:
         self.limits = limits
         self._global = TokenBucket(limits.global_per_second, limits.global_burst, now)
-        per_window = max(1, math.floor(limits.global_per_second))
-        self._cap = WindowCap(per_window, (per_window / limits.global_per_second) + limits.guard)
+        self._cap = WindowCap(*limits.window_cap())
         self._chats: dict[int, TokenBucket] = {}
         self._paused_until = now
 
     def _interval(self, chat_id: int) -> float:
-        if chat_id < 0:
-            return 60.0 / self.limits.group_per_minute + self.limits.guard
-        return 1.0 / self.limits.private_per_second + self.limits.guard
+        return self.limits.chat_interval(chat_id)
 
     def chat_interval(self, chat_id: int) -> float:
         """The shortest time between two sends to one chat."""

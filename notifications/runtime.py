@@ -49,6 +49,7 @@ from notifications.report_cards import ReportCardNotices
 from notifications.scheduler import DailyJob, JobScheduler
 from notifications.sender import Sender
 from notifications.settings import NotificationsSettings
+from notifications.shared_limits import shared_pacer
 from notifications.teacher import TeacherReminders, backlogs_from
 from notifications.timetable import PUBLISHED as TIMETABLE_PUBLISHED
 from notifications.timetable import REMINDER, TimetablePush, changes_from
@@ -166,7 +167,8 @@ def build_notifications_runtime(
     jobs are the timetable reminder and (``teacher_reminders``) the teachers'
     end-of-day reminder. Fan-out also tells of absence notes and pupil lists, and delivers
     staff broadcasts (one message per stored recipient). The digest runs every minute
-    and writes each person's digest at their own time.
+    and writes each person's digest at their own time. With ``[redis] url`` set in core's
+    settings the worker's pacing is shared with every other process (``shared_limits``).
     """
     clock = clock or core.clock
     zone = ZoneInfo(core.settings.school.time_zone)
@@ -212,14 +214,20 @@ def build_notifications_runtime(
         },
         report_button=settings.absence_report_button,
     )
+    config = WorkerConfig.from_settings(settings)
+    # With [redis] url every process's worker spends one budget (global rate, 429 pauses, chats).
+    pacer = shared_pacer(core.settings.redis, config.limits, in_flight_s=settings.lease_s)
+    if pacer is not None:
+        log.info("delivery pacing is shared with other processes through Redis")
     worker = DeliveryWorker(
         outbox,
         bot_sender,
-        WorkerConfig.from_settings(settings),
+        config,
         clock=clock,
         ticker=ticker or SystemTicker(),
         rng=rng or random.Random(settings.jitter_seed),
         documents=extract_documents(core.uow, catalogs),  # extract PDFs, rendered when sent
+        pacer=pacer,
     )
     extracts = MonthlyExtracts(
         outbox,
