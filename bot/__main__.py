@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from aiogram.exceptions import TelegramUnauthorizedError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.calendar_server import CalendarListenError, calendar_beside
 from bot.demo import run_demo
@@ -19,10 +21,20 @@ from bot.i18n import Translator, load_catalogs
 from bot.logs import configured_secrets, quiet_updates
 from bot.runtime import Companion, Shutdown, serve
 from bot.settings import AppSettings, run_problem
+from bot.workers import (
+    MAX_WORKERS,
+    RestartPolicy,
+    Supervisor,
+    announce_ready,
+    follow_supervisor,
+    worker_command,
+    worker_env,
+    workers_problem,
+)
 from core.bootstrap import Core
 from core.cli import Console, Extension, cmd_db_upgrade
 from core.cli import main as console_main
-from core.config import CoreSettings, DatabaseSettings
+from core.config import CoreSettings, DatabaseSettings, mask_url
 from core.services.preferences import NotificationDefaults
 from notifications import cli as notifications_cli
 from notifications.runtime import build_notifications_runtime
@@ -43,8 +55,12 @@ def app_settings(console: Console) -> AppSettings:
 
 
 async def cmd_run(console: Console, args: argparse.Namespace) -> int:
-    """Run the bot until SIGTERM/SIGINT, in polling or webhook mode."""
+    """Run the bot until SIGTERM/SIGINT, in polling or webhook mode (or N webhook workers)."""
     settings, t = app_settings(console), translator(console)
+    workers = settings.bot.workers if args.workers is None else args.workers
+    if args.worker is None and workers > 1:
+        return await run_workers(console, args, workers)
+    follow_supervisor(args.supervisor)
     mode = args.mode or settings.bot.mode
     problem = run_problem(settings, mode)
     if problem is not None:
@@ -53,15 +69,25 @@ async def cmd_run(console: Console, args: argparse.Namespace) -> int:
     shutdown = Shutdown()
     remove = shutdown.install_signal_handlers()
     try:
-        async with calendar_beside(console.core, settings.calendar) as feeds:
+        shared = settings.bot.workers > 1  # workers share the addresses (SO_REUSEPORT)
+        async with calendar_beside(console.core, settings.calendar, reuse_port=shared) as feeds:
             if feeds is not None:  # links name the running server unless public_url is set
                 calendar = settings.calendar.served_at(feeds.local_base)
                 settings = settings.model_copy(update={"calendar": calendar})
             async with notifications_beside(console.core, settings)(settings):
-                await serve(console.core, settings, mode=mode, shutdown=shutdown)
+                ready = announce_ready(args.ready_fd)  # a worker tells its supervisor
+                await serve(console.core, settings, mode=mode, shutdown=shutdown, ready=ready)
     except TelegramUnauthorizedError:
         print(t("run.token_refused"), file=sys.stderr)  # noqa: T201
         return 1
+    except (RedisConnectionError, RedisTimeoutError) as exc:  # [redis] url set, nobody answers
+        problem = t(
+            "run.redis_unreachable",
+            address=mask_url(settings.redis.url),
+            detail=type(exc).__name__,
+        )
+        print(problem, file=sys.stderr)  # noqa: T201
+        return 2
     except CalendarListenError as exc:
         detail = exc.strerror or type(exc).__name__
         print(t("calendar.cannot_listen", address=exc.address, detail=detail), file=sys.stderr)  # noqa: T201
@@ -69,6 +95,30 @@ async def cmd_run(console: Console, args: argparse.Namespace) -> int:
     finally:
         remove()
     return 0
+
+
+async def run_workers(console: Console, args: argparse.Namespace, workers: int) -> int:
+    """``run --workers N``: N webhook processes on one address, until SIGTERM/SIGINT."""
+    settings, t = app_settings(console), translator(console)
+    problem = workers_problem(settings, args.mode) or run_problem(settings, "webhook")
+    if problem is not None:
+        print(t(problem), file=sys.stderr)  # noqa: T201 - the console's own output
+        return 2
+    supervisor = Supervisor(
+        lambda index, ready_fd: worker_command(
+            index, ready_fd, config=args.config, lang=args.lang
+        ),
+        workers,
+        env=worker_env(workers),
+        # a worker drains its webhook requests, then its deliveries: give it both, and a margin
+        policy=RestartPolicy(stop_timeout_s=2 * settings.bot.drain_seconds + 30),
+    )
+    shutdown = Shutdown()
+    remove = shutdown.install_signal_handlers()
+    try:
+        return await supervisor.run(shutdown)
+    finally:
+        remove()
 
 
 async def cmd_demo(console: Console, args: argparse.Namespace) -> int:
@@ -158,10 +208,31 @@ def notifications_beside(core: Core, settings: CoreSettings) -> Companion:
 
 
 def add_run_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """``ejournal run [--mode polling|webhook]``."""
+    """``ejournal run [--mode polling|webhook] [--workers N]``."""
     run = sub.add_parser("run", help="run the Telegram bot")
     run.add_argument("--mode", choices=("polling", "webhook"), help="default: [bot] mode")
+    run.add_argument(
+        "--workers",
+        type=_workers,
+        metavar="N",
+        help="N webhook processes on one address (needs Redis and PostgreSQL); "
+        "default: [bot] workers",
+    )
+    # set by the supervisor: the worker's number and the pipe it reports ready on
+    run.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    run.add_argument("--ready-fd", type=int, help=argparse.SUPPRESS)
+    run.add_argument("--supervisor", type=int, help=argparse.SUPPRESS)
     run.set_defaults(handler=cmd_run)
+
+
+def _workers(value: str) -> int:
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"must be 1-{MAX_WORKERS}")
+    return count
 
 
 def add_demo_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -13,10 +13,11 @@ from aiogram.client.telegram import TelegramAPIServer
 from bot.errors import register_error_handler
 from bot.i18n import load_catalogs
 from bot.journal import ChildDirectory, CoreChildDirectory, JournalCore
-from bot.middlewares import TokenBuckets, register_middlewares
+from bot.middlewares import FloodBuckets, register_middlewares
 from bot.routers import feature_routers
 from bot.sending import RetryAfterMiddleware
 from bot.settings import AppSettings
+from bot.shared import SharedState, in_process
 from core.errors import InvalidInput
 from core.i18n import Catalogs
 
@@ -45,18 +46,25 @@ def build_dispatcher(
     settings: AppSettings,
     *,
     children: ChildDirectory | None = None,
-    buckets: TokenBuckets | None = None,
+    buckets: FloodBuckets | None = None,
     catalogs: Catalogs | None = None,
+    shared: SharedState | None = None,
 ) -> Dispatcher:
-    """The Dispatcher with every router, middleware and the error handler."""
+    """The Dispatcher with every router, middleware and the error handler.
+
+    ``shared`` is where dialogs, per-chat ordering and flood counters live (``bot.shared``):
+    this process's memory unless given (Redis, for several processes). A chat's updates are
+    always handled one after another. ``buckets`` overrides the flood control (tests).
+    """
     catalogs = catalogs or load_catalogs()
-    dp = Dispatcher(name="ejournal")
+    shared = shared or in_process(settings)
+    dp = Dispatcher(name="ejournal", storage=shared.storage, events_isolation=shared.isolation)
     register_middlewares(
         dp,
         core=core,
         catalogs=catalogs,
         children=children or CoreChildDirectory(core),
-        buckets=buckets or TokenBuckets(settings.bot.flood_rate, settings.bot.flood_burst),
+        buckets=buckets or shared.buckets,
     )
     register_error_handler(dp, catalogs)
     dp["mark_grace_minutes"] = settings.mark_grace_minutes()  # handlers tell teachers

@@ -175,14 +175,19 @@ class CalendarServer:
             body=body, content_type="text/calendar", charset="utf-8", headers=HEADERS
         )
 
-    async def start(self, host: str, port: int) -> None:
-        """Listen on ``host:port`` (0: a free port; see ``port``)."""
+    async def start(self, host: str, port: int, *, reuse_port: bool = False) -> None:
+        """Listen on ``host:port`` (0: a free port; see ``port``).
+
+        ``reuse_port``: several worker processes listen on the same address (SO_REUSEPORT).
+        """
         self._runner = web.AppRunner(self.app(), access_log=None)
         await self._runner.setup()
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if reuse_port:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             sock.bind((host, port))
             await web.SockSite(self._runner, sock).start()
         except BaseException:
@@ -206,9 +211,11 @@ def _not_found() -> web.Response:
 
 @asynccontextmanager
 async def calendar_beside(
-    core: JournalCore, settings: CalendarSettings
+    core: JournalCore, settings: CalendarSettings, *, reuse_port: bool = False
 ) -> AsyncIterator[CalendarServer | None]:
     """Serve feeds while the bot runs (None when ``[calendar] enabled`` is false).
+
+    ``reuse_port``: every worker of ``ejournal run --workers N`` serves on the same address.
 
     Raises:
         CalendarListenError: the address cannot be bound (in use, not allowed, not available).
@@ -220,7 +227,7 @@ async def calendar_beside(
     undo = redact_feed_paths()
     try:
         try:
-            await server.start(settings.host, settings.port)
+            await server.start(settings.host, settings.port, reuse_port=reuse_port)
         except OSError as exc:
             raise CalendarListenError(settings.listen, exc) from exc
         log.info("calendar feeds: listening on %s", server.local_base)

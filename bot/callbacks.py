@@ -5,9 +5,11 @@ Small integer ids and short enums only; untrusted input, so services decide acce
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from aiogram.filters.callback_data import CallbackData
+from aiogram.filters.callback_data import CallbackData, CallbackQueryFilter
+from aiogram.types import CallbackQuery
+from magic_filter import MagicFilter
 
 Language = Literal["lv", "en", "ru"]
 CarerAction = Literal["list", "new", "ask_revoke", "revoke"]
@@ -55,30 +57,63 @@ ChangesAction = Literal[
 ]
 
 
-class MenuCb(CallbackData, prefix="mn"):
+class PrefixFilter(CallbackQueryFilter):
+    """aiogram's callback filter, answering "not mine" from the prefix alone.
+
+    A pressed button passes the filters of every router before one matches (about fifty): the
+    stock filter parses the data for each class, raising and catching an error every time it is
+    another class's. A class's packed data is its prefix alone (no fields) or the prefix and the
+    separator, so comparing that first gives the same verdict for a fraction of the work.
+    """
+
+    __slots__ = ("_exact", "_head")
+
+    def __init__(self, *, callback_data: type[CallbackData], rule: MagicFilter | None = None):
+        super().__init__(callback_data=callback_data, rule=rule)
+        self._exact = callback_data.__prefix__
+        self._head = callback_data.__prefix__ + callback_data.__separator__
+
+    async def __call__(self, query: CallbackQuery) -> Literal[False] | dict[str, Any]:
+        """The unpacked data when the button is of this class (and the rule holds)."""
+        data = query.data if isinstance(query, CallbackQuery) else None
+        if not data or not (data == self._exact or data.startswith(self._head)):
+            return False
+        return await super().__call__(query)
+
+
+class Callback(CallbackData, prefix="cb"):
+    """The base of every payload below: aiogram's ``CallbackData`` with ``PrefixFilter``."""
+
+    @classmethod
+    def filter(cls, rule: MagicFilter | None = None) -> CallbackQueryFilter:
+        """The filter of this class's buttons (see ``PrefixFilter``)."""
+        return PrefixFilter(callback_data=cls, rule=rule)
+
+
+class MenuCb(Callback, prefix="mn"):
     """Back to the main menu."""
 
 
-class MarksCb(CallbackData, prefix="mk"):
+class MarksCb(Callback, prefix="mk"):
     """A pupil's marks this semester."""
 
     pupil_id: int
 
 
-class MarksSubjectCb(CallbackData, prefix="mks"):
+class MarksSubjectCb(Callback, prefix="mks"):
     """All of a pupil's marks this semester in one teaching group (a subject of /marks)."""
 
     pupil_id: int
     group_id: int
 
 
-class AbsencesCb(CallbackData, prefix="ab"):
+class AbsencesCb(Callback, prefix="ab"):
     """A pupil's absences this semester."""
 
     pupil_id: int
 
 
-class DiaryCb(CallbackData, prefix="dy"):
+class DiaryCb(Callback, prefix="dy"):
     """A pupil's diary: the week (``w``) of ``day`` or that one day (``d``) in detail.
 
     ``day`` is a date ordinal, or ``TODAY`` (0) / ``NEXT_SCHOOL_DAY`` (1) in the school's
@@ -91,32 +126,32 @@ class DiaryCb(CallbackData, prefix="dy"):
     day: int
 
 
-class DiaryFileCb(CallbackData, prefix="df"):
+class DiaryFileCb(Callback, prefix="df"):
     """Send one homework file of a pupil's diary; core checks the pupil and the file."""
 
     pupil_id: int
     file_id: int
 
 
-class PupilHomeworkCb(CallbackData, prefix="dh"):
+class PupilHomeworkCb(Callback, prefix="dh"):
     """A pupil's homework due tomorrow and later this school week."""
 
     pupil_id: int
 
 
-class LanguageCb(CallbackData, prefix="lng"):
+class LanguageCb(Callback, prefix="lng"):
     """Pick the language the bot speaks."""
 
     language: Language
 
 
-class LogoutCb(CallbackData, prefix="lo"):
+class LogoutCb(Callback, prefix="lo"):
     """/logout: confirm (``yes``) or keep the connection (``no``)."""
 
     answer: Literal["yes", "no"]
 
 
-class InvitesCb(CallbackData, prefix="iv"):
+class InvitesCb(Callback, prefix="iv"):
     """Invitation slips: the choice (``menu``, target 0) or one batch.
 
     ``target`` is a class id (parents, pupils) or a school id (staff); core checks both.
@@ -126,34 +161,34 @@ class InvitesCb(CallbackData, prefix="iv"):
     target: int
 
 
-class ConnectionsCb(CallbackData, prefix="cn"):
+class ConnectionsCb(Callback, prefix="cn"):
     """The connection report: the overview (class 0) or one class."""
 
     class_id: int
 
 
-class PersonCb(CallbackData, prefix="pp"):
+class PersonCb(Callback, prefix="pp"):
     """A manager acts on a person found with /people: ask first, then do."""
 
     person_id: int
     action: PersonAction
 
 
-class PersonInviteCb(CallbackData, prefix="pi"):
+class PersonInviteCb(Callback, prefix="pi"):
     """A manager issues one person's invitation."""
 
     person_id: int
     purpose: InvitePurpose
 
 
-class CarersCb(CallbackData, prefix="cr"):
+class CarersCb(Callback, prefix="cr"):
     """A parent's carers: the list (pupil 0), invite one, or revoke one (asked first)."""
 
     action: CarerAction
     pupil_id: int
 
 
-class TimetableCb(CallbackData, prefix="tt"):
+class TimetableCb(Callback, prefix="tt"):
     """A week of a timetable: a pupil's (``p``) or a teacher's (``t``); ``day`` is an ordinal.
 
     Only ids and a date: core decides whether the person pressing may see that week.
@@ -164,13 +199,13 @@ class TimetableCb(CallbackData, prefix="tt"):
     day: int
 
 
-class TimetableImportCb(CallbackData, prefix="ti"):
+class TimetableImportCb(Callback, prefix="ti"):
     """The superuser's answer to a timetable preview: apply the pending file, or drop it."""
 
     action: Literal["apply", "cancel"]
 
 
-class ChangesCb(CallbackData, prefix="chg"):
+class ChangesCb(Callback, prefix="chg"):
     """A step of the superuser's change editor.
 
     ``ref`` names a place the bot itself remembered for this user when it drew the screen (the
@@ -184,7 +219,7 @@ class ChangesCb(CallbackData, prefix="chg"):
     arg: int = 0
 
 
-class NewsCb(CallbackData, prefix="nw"):
+class NewsCb(Callback, prefix="nw"):
     """School news: the feed, a post, its file, deleting, and the manager's draft.
 
     ``ref`` is an offset, a post id or a school id (see ``NewsAction``); core checks that the
@@ -200,7 +235,7 @@ GroupListAction = Literal["list", "open", "edit", "classes", "ask", "send"]
 GroupPage = Literal["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]
 
 
-class GroupListCb(CallbackData, prefix="gl"):
+class GroupListCb(Callback, prefix="gl"):
     """A teacher's group lists (rule 3.4): /groups (group 0), a group, picking, submitting.
 
     The ticked pupils live in the user's FSM state, never in the button; core checks that the
@@ -211,7 +246,7 @@ class GroupListCb(CallbackData, prefix="gl"):
     group_id: int
 
 
-class GroupPupilsCb(CallbackData, prefix="gc"):
+class GroupPupilsCb(Callback, prefix="gc"):
     """One page (from "0") of a class's pupils while picking a group's list."""
 
     group_id: int
@@ -219,14 +254,14 @@ class GroupPupilsCb(CallbackData, prefix="gc"):
     page: GroupPage
 
 
-class GroupToggleCb(CallbackData, prefix="gt"):
+class GroupToggleCb(Callback, prefix="gt"):
     """Tick or untick a pupil in the group's list being picked."""
 
     group_id: int
     pupil_id: int
 
 
-class GroupReviewCb(CallbackData, prefix="gv"):
+class GroupReviewCb(Callback, prefix="gv"):
     """A manager's review: the pending lists (id 0), one list, approve, or reject (asks why)."""
 
     action: Literal["list", "show", "approve", "reject"]
@@ -244,7 +279,7 @@ MarkKey = Literal[
 ]  # fmt: skip
 
 
-class GradesCb(CallbackData, prefix="grd"):
+class GradesCb(Callback, prefix="grd"):
     """A teacher's assessments of a group (``group``) or a new one (``new``) on a day.
 
     ``day`` is a date ordinal (0: the most recent assessments; a new one is dated today). Core
@@ -256,20 +291,20 @@ class GradesCb(CallbackData, prefix="grd"):
     day: int
 
 
-class GradeKindCb(CallbackData, prefix="grk"):
+class GradeKindCb(Callback, prefix="grk"):
     """The kind of the new assessment; its group, day and title wait in the FSM state."""
 
     kind: MarkKindName
 
 
-class AssessmentCb(CallbackData, prefix="gra"):
+class AssessmentCb(Callback, prefix="gra"):
     """An assessment's entry screen, its value keyboard (pupil by pupil) or its summary."""
 
     assessment_id: int
     view: Literal["entry", "keys", "summary"]
 
 
-class MarkKeyCb(CallbackData, prefix="grm"):
+class MarkKeyCb(Callback, prefix="grm"):
     """A tap on the value keyboard for the pupil it showed: a value, skip, back or done.
 
     Core checks the teacher, the pupil's place in the group and the value against the scale.
@@ -283,13 +318,13 @@ class MarkKeyCb(CallbackData, prefix="grm"):
 LessonAction = Literal["open", "topic", "homework", "attendance", "grades", "subst"]
 
 
-class TodayCb(CallbackData, prefix="td"):
+class TodayCb(Callback, prefix="td"):
     """A teacher's day: ``day`` is a date ordinal (0: today in the school's zone)."""
 
     day: int
 
 
-class LessonCb(CallbackData, prefix="ls"):
+class LessonCb(Callback, prefix="ls"):
     """One lesson of a teacher's day: its card, or a step from it (topic, homework, ...).
 
     ``slot`` packs the date and the period (day ordinal × 16 + period): with the group that is
@@ -301,7 +336,7 @@ class LessonCb(CallbackData, prefix="ls"):
     slot: int
 
 
-class RosterCb(CallbackData, prefix="rs"):
+class RosterCb(Callback, prefix="rs"):
     """The attendance roster waiting in the chat's FSM data: tap a pupil, all present, save.
 
     ``token`` names the roster the keyboard belongs to (an older keyboard is refused).
@@ -312,7 +347,7 @@ class RosterCb(CallbackData, prefix="rs"):
     token: int
 
 
-class HomeworkCb(CallbackData, prefix="hw"):
+class HomeworkCb(Callback, prefix="hw"):
     """The homework dialog of the lesson in the FSM data: a due date (``day`` ordinal) or done."""
 
     action: Literal["due", "done"]
@@ -320,14 +355,14 @@ class HomeworkCb(CallbackData, prefix="hw"):
     token: int
 
 
-class SubstituteCb(CallbackData, prefix="sb"):
+class SubstituteCb(Callback, prefix="sb"):
     """Who taught the lesson in the FSM data: a colleague's person id, or 0 for the teacher."""
 
     teacher_id: int
     token: int
 
 
-class NoteFormCb(CallbackData, prefix="nf"):
+class NoteFormCb(Callback, prefix="nf"):
     """A step of reporting an absence; the rest of the draft waits in the FSM data.
 
     ``value`` is the step's choice: a pupil id (``child``, ``list``), a date ordinal (``from``,
@@ -339,14 +374,14 @@ class NoteFormCb(CallbackData, prefix="nf"):
     value: int
 
 
-class NoteCb(CallbackData, prefix="nt"):
+class NoteCb(Callback, prefix="nt"):
     """One absence note: open it, accept or reject it, its attachment, withdraw (asked first)."""
 
     action: NoteAction
     note_id: int
 
 
-class NotesQueueCb(CallbackData, prefix="nq"):
+class NotesQueueCb(Callback, prefix="nq"):
     """The class teacher's notes: the classes (class 0), a class's queue, or its summary.
 
     ``day`` is the summary's first day as an ordinal (0: this semester).
@@ -357,7 +392,7 @@ class NotesQueueCb(CallbackData, prefix="nq"):
     day: int
 
 
-class AbsenceDayCb(CallbackData, prefix="ad"):
+class AbsenceDayCb(Callback, prefix="ad"):
     """A pupil's day of absences without a note: open, justify (asks why), keep unjustified."""
 
     action: Literal["open", "justify", "keep"]
@@ -368,7 +403,7 @@ class AbsenceDayCb(CallbackData, prefix="ad"):
 CalendarAction = Literal["pupil", "new", "ask", "revoke"]
 
 
-class CalendarCb(CallbackData, prefix="cal"):
+class CalendarCb(Callback, prefix="cal"):
     """Calendar feed links of a pupil: the list, a new link, revoke one (asked first).
 
     ``feed_id`` is 0 for ``pupil`` and ``new``. Untrusted: core checks that the person pressing
@@ -383,7 +418,7 @@ class CalendarCb(CallbackData, prefix="cal"):
 MyDataAction = Literal["menu", "ask", "review", "approve", "reject"]
 
 
-class MyDataCb(CallbackData, prefix="myd"):
+class MyDataCb(Callback, prefix="myd"):
     """Data access requests: the screen, ask for someone's data, and the superuser's decision.
 
     ``ref`` is the data subject's person id for ``ask`` and the request id for ``review``,
@@ -400,13 +435,13 @@ NotifyTopic = Literal["mark", "absence", "homework", "news"]
 NotifyChoice = Literal["ask", "instant", "digest", "off"]
 
 
-class SettingsCb(CallbackData, prefix="set"):
+class SettingsCb(Callback, prefix="set"):
     """/settings: the overview, the language picker, the quiet-hours or digest-time choices."""
 
     view: SettingsView
 
 
-class NotifyCb(CallbackData, prefix="sn"):
+class NotifyCb(Callback, prefix="sn"):
     """One kind of notification: show its choices (``ask``) or choose how it arrives.
 
     The account is the one pressing (never in the button); core checks the kind is theirs.
@@ -416,7 +451,7 @@ class NotifyCb(CallbackData, prefix="sn"):
     mode: NotifyChoice
 
 
-class QuietHoursCb(CallbackData, prefix="sq"):
+class QuietHoursCb(Callback, prefix="sq"):
     """Quiet hours from ``start`` to ``end``, in minutes after midnight.
 
     Equal values: no quiet hours; -1 and -1: the school default. Untrusted: core accepts whole
@@ -427,7 +462,7 @@ class QuietHoursCb(CallbackData, prefix="sq"):
     end: int
 
 
-class DigestTimeCb(CallbackData, prefix="sdt"):
+class DigestTimeCb(Callback, prefix="sdt"):
     """The digest time, minutes after midnight (-1: the school's). Core validates it."""
 
     minutes: int
@@ -436,7 +471,7 @@ class DigestTimeCb(CallbackData, prefix="sdt"):
 HistorySince = Literal["yesterday", "week", "month"]
 
 
-class HistoryCb(CallbackData, prefix="his"):
+class HistoryCb(Callback, prefix="his"):
     """A pupil's change history since a preset day, one page (``offset``) of it.
 
     Core checks every time that the person pressing may read the pupil.
@@ -447,7 +482,7 @@ class HistoryCb(CallbackData, prefix="his"):
     offset: int = 0
 
 
-class AccessHistoryCb(CallbackData, prefix="acs"):
+class AccessHistoryCb(Callback, prefix="acs"):
     """Who read a pupil's data ("👁 Kas skatīja datus"); core checks the presser may see it."""
 
     pupil_id: int
@@ -467,7 +502,7 @@ BroadcastAction = Literal[
 ]
 
 
-class BroadcastCb(CallbackData, prefix="bc"):
+class BroadcastCb(Callback, prefix="bc"):
     """A step of /broadcast. The draft (audience, text, file) lives in the FSM state.
 
     ``ref`` is a school id, an index, a grade, a class or group id, a page or a broadcast id
@@ -479,7 +514,7 @@ class BroadcastCb(CallbackData, prefix="bc"):
     ref: int = 0
 
 
-class BroadcastAckCb(CallbackData, prefix="ba"):
+class BroadcastAckCb(Callback, prefix="ba"):
     """A recipient's "I have read this" under a broadcast (the notifications engine writes it).
 
     Untrusted: core accepts it only from a recipient of a broadcast that asked for it.
@@ -497,7 +532,7 @@ ExtractAction = Literal[
 ]
 
 
-class ExtractCb(CallbackData, prefix="ex"):
+class ExtractCb(Callback, prefix="ex"):
     """/extract: a pupil's months, a month's PDF, a class's pupils, its missing extracts.
 
     ``month`` is a month's ordinal (year × 12 + month − 1; 0 when no month is meant). Untrusted:
@@ -514,7 +549,7 @@ class ExtractCb(CallbackData, prefix="ex"):
 PeriodMarksAction = Literal["pick", "open", "all"]
 
 
-class PeriodMarksCb(CallbackData, prefix="pm"):
+class PeriodMarksCb(Callback, prefix="pm"):
     """A group's semester or year marks: the periods (``pick``), a period's sheet, confirm all.
 
     ``term`` is the semester number, 0 for the year mark. Core checks every time that the
@@ -529,7 +564,7 @@ class PeriodMarksCb(CallbackData, prefix="pm"):
 ReportKind = Literal["menu", "journal", "jclass", "attendance", "stats", "school", "cards"]
 
 
-class ReportsCb(CallbackData, prefix="rp"):
+class ReportsCb(Callback, prefix="rp"):
     """/reports: the menu, then a report's choices.
 
     ``target`` is 0 for the list of choices, else a group id (``journal``: its periods) or a
@@ -545,7 +580,7 @@ class ReportsCb(CallbackData, prefix="rp"):
 ReportFileKind = Literal["journal", "attendance", "stats", "school"]
 
 
-class ReportFileCb(CallbackData, prefix="rf"):
+class ReportFileCb(Callback, prefix="rf"):
     """Make a report as PDF or XLSX.
 
     ``journal``: ``target`` a group id, ``period`` a semester number (0: the school year);
@@ -559,7 +594,7 @@ class ReportFileCb(CallbackData, prefix="rf"):
     period: int
 
 
-class ReportCardsCb(CallbackData, prefix="rc"):
+class ReportCardsCb(Callback, prefix="rc"):
     """A class's report cards: the PDF (``make``), "send to the families?" (``ask``), send."""
 
     action: Literal["make", "ask", "send"]
@@ -586,7 +621,7 @@ MailAction = Literal[
 ]
 
 
-class MailCb(CallbackData, prefix="ml"):
+class MailCb(Callback, prefix="ml"):
     """Journal mail: the inbox, a thread, writing, answering, reporting, suspending.
 
     Ids are lookups, never grants: core checks the matrix, the thread's participants and the

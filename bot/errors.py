@@ -18,6 +18,9 @@ from aiogram.exceptions import (
 )
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent, Update
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import LockError as RedisLockError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.i18n import Translator, reply_language
 from core.errors import DomainError
@@ -25,9 +28,17 @@ from core.i18n import Catalogs
 
 log = logging.getLogger("ejournal.bot")
 
-# Failures of Telegram itself are not answered: they propagate, so that a webhook request fails
-# (and Telegram redelivers the update) and the runtime logs them.
-TRANSIENT = (TelegramNetworkError, TelegramServerError, TelegramRetryAfter)
+# Failures of Telegram itself, and of the shared Redis (several processes), are not answered:
+# they propagate, so that a webhook request fails (and Telegram redelivers the update) and the
+# runtime logs them.
+TRANSIENT = (
+    TelegramNetworkError,
+    TelegramServerError,
+    TelegramRetryAfter,
+    RedisConnectionError,
+    RedisTimeoutError,
+    RedisLockError,
+)
 
 
 def register_error_handler(dp: Dispatcher, catalogs: Catalogs) -> None:

@@ -34,6 +34,10 @@ class JournalCore(Protocol):
         """A fresh, single-use unit of work."""
         ...
 
+    def identity_version(self) -> int:
+        """Moves whenever this process writes accounts, people, roles, classes or enrolments."""
+        ...
+
     async def close(self) -> None:
         """Release the database."""
         ...

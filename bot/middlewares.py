@@ -10,7 +10,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError
@@ -19,9 +19,10 @@ from aiogram.types import Message, TelegramObject, Update, User
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 
 from bot.i18n import Translator, reply_language
-from bot.journal import ChildDirectory, JournalCore
+from bot.identities import IdentityCache
+from bot.journal import Child, ChildDirectory, JournalCore
 from core.i18n import Catalogs
-from core.services.accounts import Identity, identify
+from core.services.accounts import Identity
 
 log = logging.getLogger("ejournal.bot")
 
@@ -90,6 +91,17 @@ class TokenBuckets:
         return "warn"
 
 
+class FloodBuckets(Protocol):
+    """Per-user flood control: ``TokenBuckets`` in one process, shared ones in Redis.
+
+    ``take`` answers "pass", "warn" or "drop", directly or (a shared store) awaitable.
+    """
+
+    def take(self, user_id: int, /) -> str | Awaitable[str]:
+        """Spend one token for ``user_id``."""
+        ...
+
+
 class AntiFloodMiddleware(BaseMiddleware):
     """Drops a user's updates beyond the allowed rate; the first one gets a "too fast" reply.
 
@@ -97,7 +109,7 @@ class AntiFloodMiddleware(BaseMiddleware):
     language of the Telegram app.
     """
 
-    def __init__(self, buckets: TokenBuckets, catalogs: Catalogs) -> None:
+    def __init__(self, buckets: FloodBuckets, catalogs: Catalogs) -> None:
         self.buckets = buckets
         self.catalogs = catalogs
 
@@ -107,6 +119,8 @@ class AntiFloodMiddleware(BaseMiddleware):
         if user is None:
             return await handler(event, data)
         verdict = self.buckets.take(user.id)
+        if not isinstance(verdict, str):  # a shared store answers asynchronously
+            verdict = await verdict
         if verdict == "pass":
             return await handler(event, data)
         text = self.catalogs.text("flood.too_fast", reply_language(None, user.language_code))
@@ -131,20 +145,20 @@ class IdentityMiddleware(BaseMiddleware):
     """Injects ``identity`` (linked person and roles, or None) and ``family`` (children)."""
 
     def __init__(self, core: JournalCore, children: ChildDirectory) -> None:
-        self.core = core
-        self.children = children
+        self.identities = IdentityCache(core, children)  # a few seconds, see bot.identities
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         """Look the Telegram user up in the journal."""
         user: User | None = data.get("event_from_user")
         identity: Identity | None = None
+        family: tuple[Child, ...] = ()
         if user is not None and not user.is_bot:
             wrote = isinstance(event, Update) and (
                 event.message is not None or event.callback_query is not None
             )
-            identity = await identify(self.core.uow(), telegram_user_id=user.id, wrote=wrote)
+            identity, family = await self.identities.lookup(user.id, wrote=wrote)
         data["identity"] = identity
-        data["family"] = await self.children.children(identity.viewer) if identity else ()
+        data["family"] = family
         return await handler(event, data)
 
 
@@ -193,7 +207,7 @@ def register_middlewares(
     core: JournalCore,
     catalogs: Catalogs,
     children: ChildDirectory,
-    buckets: TokenBuckets,
+    buckets: FloodBuckets,
 ) -> None:
     """Register every middleware, in order.
 

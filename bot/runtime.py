@@ -1,14 +1,18 @@
 """Owns running the bot: polling with a drain, or a webhook that answers after processing.
 
 Shutdown (SIGTERM/SIGINT) lets updates in flight finish; webhook repeats are skipped by update_id.
+With ``[redis] url`` set, dialogs, chat ordering, flood counters and the update ids seen live in
+Redis (``bot.shared``), so several webhook workers on one port behave as one bot.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import hmac
 import logging
+import os
 import signal
 import socket
 import time
@@ -28,6 +32,7 @@ from aiogram.methods import GetUpdates
 from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
+from redis.asyncio import Redis
 
 from bot.app import build_bot, build_dispatcher
 from bot.commands import set_default_commands
@@ -35,6 +40,7 @@ from bot.errors import describe_traceback
 from bot.i18n import load_catalogs
 from bot.journal import JournalCore
 from bot.settings import AppSettings
+from bot.shared import RedisSeenUpdates, connect, in_process, in_redis
 
 log = logging.getLogger("ejournal.bot")
 
@@ -290,8 +296,12 @@ class WebhookServer:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}{self.path}"
 
-    async def start(self, host: str, port: int) -> None:
-        """Listen on ``host:port`` (0 = a free port; see ``port``)."""
+    async def start(self, host: str, port: int, *, reuse_port: bool = False) -> None:
+        """Listen on ``host:port`` (0 = a free port; see ``port``).
+
+        ``reuse_port``: several worker processes listen on the same port (``SO_REUSEPORT``; the
+        kernel spreads connections among them).
+        """
         self._runner = web.AppRunner(
             self.app(),
             access_log=None,
@@ -303,6 +313,8 @@ class WebhookServer:
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if reuse_port:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             sock.bind((host, port))
             await web.SockSite(self._runner, sock).start()
         except BaseException:
@@ -319,8 +331,23 @@ class WebhookServer:
             self._runner = None
 
     async def health(self, _request: web.Request) -> web.Response:
-        """Liveness for load balancers and orchestrators."""
-        return web.json_response({"status": "ok", "handled": self.handled})
+        """Liveness for load balancers and orchestrators (which worker answered: ``pid``)."""
+        return web.json_response({"status": "ok", "handled": self.handled, "pid": os.getpid()})
+
+    async def _claim(self, update_id: int) -> web.Response | None:
+        """None when this update is ours to handle, else the answer (done, busy, no store)."""
+        try:
+            claim = await self.seen.begin(update_id)
+        except Exception as exc:  # the shared store is unreachable: Telegram delivers it again
+            log.error(
+                "update %s not claimed, asking for redelivery: %s", update_id, type(exc).__name__
+            )
+            return web.json_response({"ok": False}, status=500)
+        if claim == "done":
+            return web.json_response({})
+        if claim == "busy":
+            return web.json_response({"ok": False}, status=503, headers={"Retry-After": "1"})
+        return None
 
     async def receive(self, request: web.Request) -> web.Response:
         """One update: check the secret, skip repeats, process, then answer."""
@@ -331,15 +358,14 @@ class WebhookServer:
             update = Update.model_validate(await request.json(), context={"bot": self.bot})
         except (ValueError, ValidationError):
             return web.json_response({"ok": False}, status=400)
-        claim = await self.seen.begin(update.update_id)
-        if claim == "done":
-            return web.json_response({})
-        if claim == "busy":
-            return web.json_response({"ok": False}, status=503, headers={"Retry-After": "1"})
+        refused = await self._claim(update.update_id)
+        if refused is not None:
+            return refused
         try:
             await process(self.bot, self.dp, update)
         except Exception as exc:  # answer non-2xx so that Telegram delivers the update again
-            await self.seen.abandon(update.update_id)
+            with contextlib.suppress(Exception):  # an unreachable store lets the claim expire
+                await self.seen.abandon(update.update_id)
             log.error(
                 "update %s failed, asking for redelivery: %s at %s",
                 update.update_id,
@@ -347,7 +373,12 @@ class WebhookServer:
                 describe_traceback(exc),
             )
             return web.json_response({"ok": False}, status=500)
-        await self.seen.finish(update.update_id)
+        try:
+            await self.seen.finish(update.update_id)
+        except Exception as exc:  # handled all the same; a repeat waits for the claim to expire
+            log.warning(
+                "update %s handled, not marked done: %s", update.update_id, type(exc).__name__
+            )
         self.handled += 1
         return web.json_response({})
 
@@ -374,12 +405,20 @@ async def serve(
 ) -> None:
     """Run the bot until ``shutdown`` is requested; closes the bot session (not the core).
 
-    ``ready`` is called with "polling" or the webhook URL once updates can flow.
+    ``ready`` is called with "polling" or the webhook URL once updates can flow. With
+    ``[redis] url`` the process's one Redis client holds the shared state (closed on the way
+    out); ``seen`` overrides the update ids' store of the webhook.
     """
     bot = bot or build_bot(settings)
     catalogs = load_catalogs()
-    dp = build_dispatcher(core, settings, catalogs=catalogs)
+    redis = connect(settings.redis.url) if settings.redis.enabled else None
+    shared = in_redis(settings, redis) if redis is not None else in_process(settings)
+    dp = build_dispatcher(core, settings, catalogs=catalogs, shared=shared)
+    if seen is None and redis is not None:
+        seen = RedisSeenUpdates(redis, settings.redis.key_prefix, bot_id=bot.id)
     try:
+        if redis is not None:  # unreachable at start: fail now rather than on every update
+            await redis.ping()  # type: ignore[misc]
         await set_default_commands(bot, catalogs)
         if mode == "polling":
             await bot.delete_webhook(drop_pending_updates=False)
@@ -389,13 +428,17 @@ async def serve(
                 ready("polling")
             await poller.run(shutdown)
         else:
-            await _serve_webhook(bot, dp, settings, shutdown=shutdown, seen=seen, ready=ready)
+            await _serve_webhook(
+                bot, dp, settings, shutdown=shutdown, seen=seen, ready=ready, redis=redis
+            )
     finally:
         try:  # routers stop their own background work (a broadcast's status watchers)
             await dp.emit_shutdown(bot=bot)
         except Exception:
             log.exception("bot %s: a shutdown hook failed", bot.id)
         await bot.session.close()
+        if redis is not None:
+            await redis.aclose()
         log.info("bot %s: stopped", bot.id)
 
 
@@ -407,6 +450,7 @@ async def _serve_webhook(
     shutdown: Shutdown,
     seen: SeenUpdates | None,
     ready: Callable[[str], None] | None,
+    redis: Redis | None = None,
 ) -> None:
     config = settings.bot
     secret = config.webhook_secret.get_secret_value() if config.webhook_secret else ""
@@ -418,14 +462,12 @@ async def _serve_webhook(
         drain_seconds=config.drain_seconds,
         seen=seen,
     )
-    await server.start(config.listen_host, config.listen_port)
+    await server.start(config.listen_host, config.listen_port, reuse_port=config.workers > 1)
     try:
         url = config.webhook_url or server.local_url
-        await bot.set_webhook(
-            url,
-            secret_token=secret,
-            allowed_updates=dp.resolve_used_update_types(),
-            drop_pending_updates=False,
+        allowed = dp.resolve_used_update_types()
+        await register_webhook(
+            bot, url, secret, allowed, redis=redis, prefix=settings.redis.key_prefix
         )
         log.info("bot %s: webhook listening on %s", bot.id, server.local_url)
         if ready is not None:
@@ -434,3 +476,42 @@ async def _serve_webhook(
     finally:
         # The webhook stays registered: Telegram keeps updates while we restart.
         await server.stop()
+
+
+async def register_webhook(
+    bot: Bot,
+    url: str,
+    secret: str,
+    allowed: list[str],
+    *,
+    redis: Redis | None,
+    prefix: str,
+) -> bool:
+    """``setWebhook``, unless workers sharing ``redis`` already registered this very webhook.
+
+    Every ``setWebhook`` makes Telegram abandon deliveries in flight, so a worker that starts
+    beside running ones must not repeat it. Telegram does not tell the secret back: the workers
+    keep a keyed digest of URL, secret and update types in Redis and compare it together with
+    ``getWebhookInfo``'s URL and update types; workers starting together take turns (a Redis
+    lock), so only the first registers. One process (no Redis) always registers.
+    Returns whether it called ``setWebhook``.
+    """
+    if redis is None:
+        await bot.set_webhook(
+            url, secret_token=secret, allowed_updates=allowed, drop_pending_updates=False
+        )
+        return True
+    wanted = "\n".join([url, secret, ",".join(sorted(allowed))])
+    digest = hmac.new(bot.token.encode(), wanted.encode(), hashlib.sha256).hexdigest()
+    key = f"{prefix}:webhook:{bot.id}"
+    async with redis.lock(f"{key}:lock", timeout=60, blocking_timeout=60):
+        info = await bot.get_webhook_info()
+        same = info.url == url and set(info.allowed_updates or ()) == set(allowed)
+        if same and await redis.get(key) == digest.encode():
+            log.info("bot %s: webhook already registered by a worker", bot.id)
+            return False
+        await bot.set_webhook(
+            url, secret_token=secret, allowed_updates=allowed, drop_pending_updates=False
+        )
+        await redis.set(key, digest)
+    return True

@@ -43,6 +43,7 @@ class BotSettings(Section):
     drain_seconds: float = Field(default=25.0, ge=0, le=600)
     flood_rate: float = Field(default=3.0, gt=0, le=1000)
     flood_burst: int = Field(default=5, ge=1, le=1000)
+    workers: int = Field(default=1, ge=1, le=64)
 
     @field_validator("api_base", "webhook_url")
     @classmethod

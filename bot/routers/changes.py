@@ -8,20 +8,22 @@ re-checks that the person manages the school.
 
 Callback data cannot hold a school, a date, a lesson and a choice within Telegram's 64 bytes, so
 each screen's context (a ``Place``: school, date, and the class, teacher or lesson it is about)
-stays in this process's memory, per Telegram user, and the buttons carry its number (``ref``)
-and the choice (``arg``). Numbers start at a random point per process, so a button from before a
-restart reads as outdated instead of meaning another place. The answer to "which room?" and the
-file of changes are FSM states (memory storage); a previewed file waits ``PENDING_FOR`` in memory
-for "Create" and nothing is written before it.
+is kept beside the chat's dialog, under its own FSM destiny (a command closing a dialog keeps it;
+memory, or Redis where every worker sees it), and the buttons carry its number (``ref``) and the
+choice (``arg``). The chat's record holds the next number too, so numbers never repeat; they
+start at a random point, so a button from before a memory store was lost reads as outdated
+instead of meaning another place. The answer to "which room?" and the file of changes are FSM
+states; a previewed file waits ``PENDING_FOR`` beside the dialog for "Create" and nothing is
+written before it.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
@@ -35,6 +37,7 @@ from bot.i18n import Translator
 from bot.journal import JournalCore
 from bot.replies import reply
 from bot.routers.timetable import MAX_UPLOAD_BYTES, PendingUpload, PendingUploads
+from bot.shared import read_record, write_record
 from bot.views import changes as views
 from bot.views.common import Screen
 from bot.views.people import manages
@@ -58,6 +61,7 @@ from core.services.timetable_changes import (
 PLACES_PER_USER = 500
 PLACE_LIFETIME = timedelta(hours=12)
 PENDING_FOR = timedelta(minutes=10)
+PLACES = "changes_places"  # the FSM destiny of the remembered places
 
 
 class ChangeStates(StatesGroup):
@@ -96,30 +100,71 @@ class Place:
         """The day screen of a date (nothing picked)."""
         return Place(self.school_id, day, self.today)
 
+    def to_json(self) -> dict[str, Any]:
+        """The place as JSON values (dates as ISO strings)."""
+        data = asdict(self)
+        data["classes"] = list(self.classes)
+        for name in ("day", "today", "new_day"):
+            value = getattr(self, name)
+            data[name] = value.isoformat() if value is not None else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Place:
+        """A place ``to_json`` wrote."""
+        new_day = data.get("new_day")
+        return cls(
+            **{
+                **data,
+                "day": date.fromisoformat(data["day"]),
+                "today": date.fromisoformat(data["today"]),
+                "new_day": date.fromisoformat(new_day) if new_day else None,
+                "classes": tuple(data.get("classes", ())),
+            }
+        )
+
 
 class Places:
-    """Remembered places by Telegram user: the newest ``PLACES_PER_USER`` each, for a while."""
+    """A chat's remembered places: the newest ``PLACES_PER_USER``, each for ``PLACE_LIFETIME``.
 
-    def __init__(self) -> None:
-        self._items: dict[int, OrderedDict[int, tuple[Place, datetime]]] = {}
-        self._next = secrets.randbelow(2**40) + 1
+    One record per chat beside its dialog (``{"next": number, "items": {ref: [place, until]}}``),
+    so every worker sharing the storage reads the same places and hands out unique numbers
+    (updates of one chat are handled one after another).
+    """
 
-    def put(self, user_id: int, place: Place, now: datetime) -> int:
+    async def put(self, state: FSMContext, place: Place, now: datetime) -> int:
         """Remember a place; returns its number."""
-        ref = self._next
-        self._next += 1
-        items = self._items.setdefault(user_id, OrderedDict())
-        items[ref] = (place, now + PLACE_LIFETIME)
-        while len(items) > PLACES_PER_USER:
-            items.popitem(last=False)
+        [ref] = await self.put_all(state, [place], now)
         return ref
 
-    def get(self, user_id: int, ref: int, now: datetime) -> Place | None:
-        """The user's place with that number; None when unknown or expired."""
-        found = self._items.get(user_id, OrderedDict()).get(ref)
-        if found is None or found[1] <= now:
+    async def put_all(
+        self, state: FSMContext, places: Iterable[Place], now: datetime
+    ) -> list[int]:
+        """Remember places; returns their numbers in order."""
+        record = await read_record(state, PLACES)
+        ref = int(record.get("next") or secrets.randbelow(2**40) + 1)
+        items = {
+            key: value
+            for key, value in dict(record.get("items") or {}).items()
+            if datetime.fromisoformat(value[1]) > now
+        }
+        refs: list[int] = []
+        until = (now + PLACE_LIFETIME).isoformat()
+        for place in places:
+            items[str(ref)] = [place.to_json(), until]
+            refs.append(ref)
+            ref += 1
+        for key in list(items)[: max(0, len(items) - PLACES_PER_USER)]:
+            del items[key]  # the oldest
+        await write_record(state, PLACES, {"next": ref, "items": items})
+        return refs
+
+    async def get(self, state: FSMContext, ref: int, now: datetime) -> Place | None:
+        """The chat's place with that number; None when unknown or expired."""
+        found = dict((await read_record(state, PLACES)).get("items") or {}).get(str(ref))
+        if found is None or datetime.fromisoformat(found[1]) <= now:
             return None
-        return found[0]
+        return Place.from_json(found[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +196,7 @@ class ChangeEditor:
 
     def __init__(self) -> None:
         self.places = Places()
-        self.pending = PendingUploads()
+        self.pending = PendingUploads("changes_upload")
         self.steps: dict[ChangesAction, StepHandler] = {
             "day": self.day_step,
             "cls": self.class_step,
@@ -180,9 +225,9 @@ class ChangeEditor:
             "fno": self.drop_file,
         }
 
-    def remember(self, s: Step, place: Place) -> int:
+    async def remember(self, s: Step, place: Place) -> int:
         """Remember a place for the user's next button; returns its number."""
-        return self.places.put(s.user_id, place, s.core.clock.now())
+        return await self.places.put(s.state, place, s.core.clock.now())
 
     async def plan(self, s: Step, on: date | None = None) -> DayPlan:
         """The school's plan of the place's date (or ``on``)."""
@@ -214,8 +259,10 @@ class ChangeEditor:
             first = choices.school_days[0] if choices.school_days else choices.today
             starts.append((choices.school_name, Place(school_id, first, choices.today)))
         if len(starts) > 1:
-            now = core.clock.now()
-            picks = [(name, self.places.put(user_id, place, now)) for name, place in starts]
+            refs = await self.places.put_all(
+                state, [place for _, place in starts], core.clock.now()
+            )
+            picks = [(name, ref) for (name, _), ref in zip(starts, refs, strict=True)]
             await reply(message, views.school_picker(picks, t))
             return
         s = Step(user_id, 0, 0, starts[0][1], identity, core, t, state)
@@ -236,7 +283,7 @@ class ChangeEditor:
             await reply(query, views.managers_only(t))
             return
         user_id = query.from_user.id
-        place = self.places.get(user_id, callback_data.ref, core.clock.now())
+        place = await self.places.get(state, callback_data.ref, core.clock.now())
         if place is None:
             await reply(query, views.expired(t))
             return
@@ -257,7 +304,7 @@ class ChangeEditor:
         data = await state.get_data()
         await state.clear()
         ref = int(data.get("ref", 0))
-        place = self.places.get(_user_id(message), ref, core.clock.now())
+        place = await self.places.get(state, ref, core.clock.now())
         if place is None or not manages(identity.viewer):
             await reply(message, views.expired(t))
             return None
@@ -313,7 +360,7 @@ class ChangeEditor:
         """The day screen of ``place``'s date."""
         plan = await self.plan(s, place.day)
         classes = views.class_names(plan)
-        ref = self.remember(s, replace(place.at(place.day), classes=classes))
+        ref = await self.remember(s, replace(place.at(place.day), classes=classes))
         return views.day_screen(plan, classes, place.today, ref, s.t)
 
     async def day_step(self, s: Step) -> Screen:
@@ -326,7 +373,7 @@ class ChangeEditor:
     async def class_lessons(self, s: Step, class_name: str) -> Screen:
         """One class's lessons of the date."""
         plan = await self.plan(s)
-        ref = self.remember(s, replace(s.place.at(s.place.day), class_name=class_name))
+        ref = await self.remember(s, replace(s.place.at(s.place.day), class_name=class_name))
         return views.class_screen(plan, class_name, ref, s.t)
 
     async def class_step(self, s: Step) -> Screen:
@@ -346,7 +393,7 @@ class ChangeEditor:
         )
         name = name or _name_in(lessons, teacher_id)
         place = replace(s.place.at(s.place.day), teacher_id=teacher_id, teacher_name=name)
-        return views.teacher_screen(lessons, name, s.place.day, self.remember(s, place), s.t)
+        return views.teacher_screen(lessons, name, s.place.day, await self.remember(s, place), s.t)
 
     async def absent(self, s: Step) -> Screen:
         """The teachers of the date to mark one absent (``arg``: the page)."""
@@ -370,7 +417,7 @@ class ChangeEditor:
         """A lesson of the date with its actions."""
         found = _find((await self.plan(s)).lessons, slot_id, change_id)
         if found is None:
-            return views.lesson_missing(self.remember(s, s.place.at(s.place.day)), s.t)
+            return views.lesson_missing(await self.remember(s, s.place.at(s.place.day)), s.t)
         chosen = replace(
             s.place,
             classes=(),
@@ -381,7 +428,7 @@ class ChangeEditor:
             new_day=None,
             what=views.lesson_name(found),
         )
-        return views.lesson_screen(found, s.place.day, self.remember(s, chosen), s.t)
+        return views.lesson_screen(found, s.place.day, await self.remember(s, chosen), s.t)
 
     async def lesson_step(self, s: Step) -> Screen:
         """A timetable lesson (``arg``: its slot)."""
@@ -436,7 +483,7 @@ class ChangeEditor:
             period=place.period,
             group_id=place.group_id,
         )
-        ref = self.remember(s, place)
+        ref = await self.remember(s, place)
         added = place.slot_id is None
         return views.teacher_options(options, place.what, page, s.t, ref=ref, added=added)
 
@@ -489,7 +536,7 @@ class ChangeEditor:
         if target == s.place.day and s.place.period is not None:
             busy |= {s.place.period}
         free = [period for period in choices.periods if period not in busy]
-        ref = self.remember(s, replace(s.place, new_day=target))
+        ref = await self.remember(s, replace(s.place, new_day=target))
         return views.period_picker(s.place.what, target, free, s.t, act="mv", ref=ref)
 
     async def move(self, s: Step) -> Screen:
@@ -520,7 +567,7 @@ class ChangeEditor:
         choices = await editor_choices(
             s.core.uow(), s.identity.viewer, school_id=s.place.school_id, on=s.place.day
         )
-        ref = self.remember(s, s.place.at(s.place.day))
+        ref = await self.remember(s, s.place.at(s.place.day))
         return views.add_classes(choices.classes, s.place.day, ref, s.t)
 
     async def add_group(self, s: Step) -> Screen:
@@ -544,7 +591,7 @@ class ChangeEditor:
         busy = views.busy_periods(await self.plan(s), group.class_names, group.group_id)
         free = [period for period in choices.periods if period not in busy]
         chosen = replace(s.place.at(s.place.day), group_id=group.group_id, what=group.name)
-        ref = self.remember(s, chosen)
+        ref = await self.remember(s, chosen)
         return views.period_picker(group.name, s.place.day, free, s.t, act="addp", ref=ref)
 
     async def add_teacher(self, s: Step) -> Screen:
@@ -560,12 +607,12 @@ class ChangeEditor:
     async def drafts(self, s: Step) -> Screen:
         """The date's drafts."""
         plan = await self.plan(s)
-        return views.drafts_screen(plan, self.remember(s, s.place.at(s.place.day)), s.t)
+        return views.drafts_screen(plan, await self.remember(s, s.place.at(s.place.day)), s.t)
 
     async def ask_publish(self, s: Step) -> Screen:
         """Publish N changes for the date?"""
         plan = await self.plan(s)
-        return views.confirm_publish(plan, self.remember(s, s.place.at(s.place.day)), s.t)
+        return views.confirm_publish(plan, await self.remember(s, s.place.at(s.place.day)), s.t)
 
     async def publish(self, s: Step) -> Screen:
         """Publish the drafts."""
@@ -597,12 +644,13 @@ class ChangeEditor:
             return views.file_rejected(rejected.problems, s.ref, s.t)
         if preview.changes:
             expires = s.core.clock.now() + PENDING_FOR
-            self.pending.put(s.user_id, PendingUpload(s.place.school_id, filename, data, expires))
+            upload = PendingUpload(s.place.school_id, filename, data, expires)
+            await self.pending.put(s.state, upload)
         return views.file_preview(preview, s.ref, s.t, confirmable=True)
 
     async def create_from_file(self, s: Step) -> Screen:
         """Create the pending file's drafts, all or nothing."""
-        item = self.pending.take(s.user_id, s.core.clock.now())
+        item = await self.pending.take(s.state, s.core.clock.now())
         if item is None or item.school_id != s.place.school_id:
             return views.simple("changes.file_expired", s.ref, s.t)
         try:
@@ -620,12 +668,12 @@ class ChangeEditor:
 
     async def drop_file(self, s: Step) -> Screen:
         """Forget the previewed file."""
-        self.pending.take(s.user_id, s.core.clock.now())
+        await self.pending.take(s.state, s.core.clock.now())
         return views.simple("changes.file_cancelled", s.ref, s.t)
 
 
 def build_router() -> Router:
-    """A fresh router with the editor's handlers, its own places and pending files."""
+    """A fresh router with the editor's handlers (places and files live in the FSM storage)."""
     editor = ChangeEditor()
     router = Router(name=__name__)
     router.message.register(editor.on_command, Command("changes"), IsLinked())

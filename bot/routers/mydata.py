@@ -23,7 +23,6 @@ from bot.replies import reply
 from bot.views import mydata as views
 from bot.views.common import Screen
 from bot.views.people import manages
-from core.documents.access_requests import render_summary
 from core.errors import NotFound
 from core.services.access_requests import (
     MAX_REASON,
@@ -50,6 +49,9 @@ def renderer(core: JournalCore) -> Render:
     """The PDF summary in the requester's language, with core's texts."""
 
     def render(export: AccessExport) -> bytes:
+        # ReportLab (~10 MB) loads on the first summary, not at the bot's start.
+        from core.documents.access_requests import render_summary  # noqa: PLC0415
+
         return render_summary(export, core.catalogs, export.language)
 
     return render

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError
@@ -32,9 +32,6 @@ from bot.journal import JournalCore
 from bot.replies import reply, send_document
 from bot.views import reports as views
 from bot.views.common import esc
-from core.documents import report_cards as card_docs
-from core.documents import teacher_reports as docs
-from core.documents.report_layout import Progress
 from core.domain.access import manages_school
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.services.accounts import Identity
@@ -50,6 +47,9 @@ from core.services.teacher_reports import (
     report_choices,
     report_periods,
 )
+
+if TYPE_CHECKING:
+    from core.documents.report_layout import Progress
 
 PROGRESS_STEP = 20  # percent between two edits of the status message
 PROGRESS_INTERVAL = 1.0  # seconds at least between two edits (Telegram limits edits)
@@ -145,6 +145,9 @@ async def make_file(
     t: Translator,
 ) -> None:
     """Prepare the report (with a progress message) and send it as a file."""
+    # ReportLab and openpyxl (~25 MB with numpy) load on the first report, not at the bot's start.
+    from core.documents import teacher_reports as docs  # noqa: PLC0415
+
     what, fmt, target, number = (
         callback_data.what,
         callback_data.fmt,
@@ -222,6 +225,8 @@ async def cards_pressed(
     t: Translator,
 ) -> None:
     """A class's cards again, "send them to the families?", or send them."""
+    from core.documents import report_cards as card_docs  # noqa: PLC0415 (see make_file)
+
     scope = await _class(core, identity, callback_data.class_id)
     if callback_data.action == "make":
         await _make_cards(query, scope, identity, core, t)
@@ -252,6 +257,8 @@ async def cards_pressed(
 async def _make_cards(
     query: CallbackQuery, scope: ClassScope, identity: Identity, core: JournalCore, t: Translator
 ) -> None:
+    from core.documents import report_cards as card_docs  # noqa: PLC0415 (see make_file)
+
     cards = await class_report_cards(core.uow(), identity.viewer, class_id=scope.klass.id)
     lang, catalogs = scope.school.locale, core.catalogs
     content = await produce(

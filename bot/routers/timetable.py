@@ -1,20 +1,23 @@
 """Owns /timetable (a pupil's, each child's or a teacher's week) and the timetable upload.
 
 Upload: a school manager sends the timetable file (aSc XML, CSV or XLSX) as a document; the bot
-shows core's preview with Confirm/Cancel. The file's bytes wait in this process's memory, keyed
-by the Telegram user, for ``PENDING_FOR`` (one file per user; a newer upload replaces it);
-Confirm applies them all or nothing, Cancel or expiry forgets them. Nothing is written before
-Confirm, and a restart forgets pending files (the manager sends the file again).
+shows core's preview with Confirm/Cancel. The file's bytes wait beside the chat's dialog (its own
+FSM destiny, so a command closing a dialog keeps it: in memory, or in Redis where every worker
+sees it) for ``PENDING_FOR`` (one file per chat; a newer upload replaces it); Confirm applies
+them all or nothing, Cancel or expiry forgets them. Nothing is written before Confirm; a restart
+of a single in-memory process forgets pending files (the manager sends the file again).
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import TimetableCb, TimetableImportCb
@@ -22,6 +25,7 @@ from bot.filters import IsLinked
 from bot.i18n import Translator
 from bot.journal import Child, JournalCore
 from bot.replies import reply
+from bot.shared import read_record, write_record
 from bot.views import timetable as views
 from bot.views.people import manages, teaches
 from core.domain.access import MANAGER_ROLES
@@ -46,23 +50,37 @@ class PendingUpload:
 
 
 class PendingUploads:
-    """Previewed files by Telegram user id, in memory, each for a short while."""
+    """The chat's previewed file, under the FSM destiny ``destiny``, for a short while.
 
-    def __init__(self) -> None:
-        self._items: dict[int, PendingUpload] = {}
+    Stored as JSON (the bytes in base64) so that any worker sharing the storage confirms it.
+    """
 
-    def put(self, user_id: int, upload: PendingUpload) -> None:
-        """Keep (or replace) the user's pending file."""
-        self._items[user_id] = upload
+    def __init__(self, destiny: str) -> None:
+        self.destiny = destiny
 
-    def take(self, user_id: int, now: datetime) -> PendingUpload | None:
-        """The user's pending file, removed; None when there is none or it has expired."""
-        self._drop_expired(now)
-        return self._items.pop(user_id, None)
+    async def put(self, state: FSMContext, upload: PendingUpload) -> None:
+        """Keep (or replace) the chat's pending file."""
+        record = {
+            "school_id": upload.school_id,
+            "filename": upload.filename,
+            "data": base64.b64encode(upload.data).decode("ascii"),
+            "expires_at": upload.expires_at.isoformat(),
+        }
+        await write_record(state, self.destiny, record)
 
-    def _drop_expired(self, now: datetime) -> None:
-        for user_id in [u for u, item in self._items.items() if item.expires_at <= now]:
-            del self._items[user_id]
+    async def take(self, state: FSMContext, now: datetime) -> PendingUpload | None:
+        """The chat's pending file, removed; None when there is none or it has expired."""
+        record = await read_record(state, self.destiny)
+        if not record:
+            return None
+        await write_record(state, self.destiny, {})
+        upload = PendingUpload(
+            school_id=int(record["school_id"]),
+            filename=str(record["filename"]),
+            data=base64.b64decode(record["data"]),
+            expires_at=datetime.fromisoformat(record["expires_at"]),
+        )
+        return upload if upload.expires_at > now else None
 
 
 # ---------------------------------------------------------------- /timetable
@@ -138,12 +156,18 @@ async def show(
 
 
 def build_router() -> Router:
-    """A fresh router with this feature's handlers and its own pending uploads."""
-    pending = PendingUploads()
+    """A fresh router with this feature's handlers (pending files live in the FSM storage)."""
+    pending = PendingUploads("timetable_upload")
     router = Router(name=__name__)
 
     async def upload(
-        message: Message, *, identity: Identity, core: JournalCore, t: Translator, bot: Bot
+        message: Message,
+        *,
+        identity: Identity,
+        core: JournalCore,
+        t: Translator,
+        bot: Bot,
+        state: FSMContext,
     ) -> None:
         """A manager's timetable file: preview it and keep it for Confirm."""
         document = message.document
@@ -176,8 +200,8 @@ def build_router() -> Router:
             return
         confirmable = not preview.blocked and preview.changes > 0
         if confirmable and message.from_user is not None:
-            pending.put(
-                message.from_user.id,
+            await pending.put(
+                state,
                 PendingUpload(school_id, filename, data, core.clock.now() + PENDING_FOR),
             )
         await reply(message, views.import_preview(preview, t, confirmable=confirmable))
@@ -189,9 +213,10 @@ def build_router() -> Router:
         identity: Identity,
         core: JournalCore,
         t: Translator,
+        state: FSMContext,
     ) -> None:
         """Confirm applies the pending file all or nothing; Cancel forgets it."""
-        item = pending.take(query.from_user.id, core.clock.now())
+        item = await pending.take(state, core.clock.now())
         if callback_data.action == "cancel":
             await reply(query, views.import_simple("timetable.import.cancelled", t))
             return

@@ -4,7 +4,8 @@ Every step names its lesson by (group, date, period) in the button, or keeps it 
 FSM data behind a short token; core checks on every call that the person may write that
 lesson (the group's teacher, or the substitute of that very lesson). The unsaved roster lives in
 the FSM data: a tap changes only the data and the keyboard, "Save" writes the whole roster in
-one transaction, so quick taps cannot lose each other (taps of one chat are serialized here).
+one transaction, so quick taps cannot lose each other: the dispatcher handles one chat's updates
+one after another (its event isolation, across processes too when they share Redis).
 
 The photo and document handlers answer only in the homework state: this router comes before
 the timetable upload, which takes every other document.
@@ -12,7 +13,6 @@ the timetable upload, which takes every other document.
 
 from __future__ import annotations
 
-import asyncio
 import mimetypes
 import secrets
 from collections.abc import Mapping
@@ -59,23 +59,6 @@ class TodayStates(StatesGroup):
 
     topic = State()
     homework = State()
-
-
-class ChatLocks:
-    """One lock per user: roster taps of one chat run one after another in this process."""
-
-    def __init__(self) -> None:
-        self._locks: dict[int, asyncio.Lock] = {}
-
-    def of(self, user_id: int) -> asyncio.Lock:
-        """The user's lock."""
-        return self._locks.setdefault(user_id, asyncio.Lock())
-
-    def forget(self, user_id: int) -> None:
-        """Drop the user's lock once their roster is saved (it is made again when needed)."""
-        lock = self._locks.get(user_id)
-        if lock is not None and not lock.locked():
-            del self._locks[user_id]
 
 
 # ---------------------------------------------------------------- the day
@@ -397,7 +380,6 @@ def _roster_view(data: Mapping[str, Any]) -> views.RosterView:
 def build_router() -> Router:
     """A fresh router with this feature's handlers (one per dispatcher)."""
     router = Router(name=__name__)
-    locks = ChatLocks()
 
     async def roster_button(
         query: CallbackQuery,
@@ -410,35 +392,32 @@ def build_router() -> Router:
         bot: Bot,
     ) -> None:
         """A tap cycles a pupil's code (FSM data and keyboard only); Save or All present write."""
-        user_id = query.from_user.id
-        async with locks.of(user_id):
-            data = (await state.get_data()).get("today_roster")
-            if not data or data.get("token") != callback_data.token:
-                await reply(query, views.simple("today.roster.expired", t))
-                return
-            roster = _roster_view(data)
-            if callback_data.action == "tap":
-                await _tap(
-                    query,
-                    bot=bot,
-                    state=state,
-                    roster=roster,
-                    pupil_id=callback_data.pupil_id,
-                    t=t,
-                )
-                return
-            absent = {} if callback_data.action == "all" else dict(roster.codes)
-            group_id, on, period = _lesson(roster.group_id, roster.slot)
-            card = await save_attendance(
-                core.uow(),
-                identity.viewer,
-                group_id=group_id,
-                on=on,
-                period=period,
-                absent=absent,
+        data = (await state.get_data()).get("today_roster")
+        if not data or data.get("token") != callback_data.token:
+            await reply(query, views.simple("today.roster.expired", t))
+            return
+        roster = _roster_view(data)
+        if callback_data.action == "tap":
+            await _tap(
+                query,
+                bot=bot,
+                state=state,
+                roster=roster,
+                pupil_id=callback_data.pupil_id,
+                t=t,
             )
-            await state.update_data(today_roster=None)
-        locks.forget(user_id)
+            return
+        absent = {} if callback_data.action == "all" else dict(roster.codes)
+        group_id, on, period = _lesson(roster.group_id, roster.slot)
+        card = await save_attendance(
+            core.uow(),
+            identity.viewer,
+            group_id=group_id,
+            on=on,
+            period=period,
+            absent=absent,
+        )
+        await state.update_data(today_roster=None)
         note = t(
             "today.roster.saved",
             summary=views.attendance_summary(card.absent, card.codes, t),

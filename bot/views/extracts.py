@@ -14,13 +14,11 @@ from bot.callbacks import ExtractCb
 from bot.i18n import Translator
 from bot.journal import Child
 from bot.views.common import Screen, esc, keyboard, menu_row
-from core.documents.extracts import (
+from core.documents.extract_labels import (
     extract_filename,
     extracts_filename,
     month_label,
     number,
-    render_extract,
-    render_extracts,
 )
 from core.domain.records import ClassRecord
 from core.services.extracts import (
@@ -231,12 +229,17 @@ def missing_caption(result: MissingExtracts, t: Translator) -> str:
 
 def extract_pdf(data: ExtractData, t: Translator) -> tuple[bytes, str]:
     """The PDF in the school's language and its file name."""
+    # ReportLab and qrcode (~10 MB) load on the first PDF, not at the bot's start.
+    from core.documents.extracts import render_extract  # noqa: PLC0415
+
     school = Translator(t.catalogs, data.language)
     return render_extract(data, school), extract_filename(data, school)
 
 
 def missing_pdf(result: MissingExtracts, t: Translator) -> tuple[bytes, str]:
     """The class's missing extracts in one PDF (the school's language) and its file name."""
+    from core.documents.extracts import render_extracts  # noqa: PLC0415 (see extract_pdf)
+
     school = Translator(t.catalogs, result.extracts[0].language)
     month = result.month
     title = school(

@@ -11,7 +11,6 @@ from aiogram.types import InlineKeyboardButton
 from bot.callbacks import InvitesCb
 from bot.i18n import Translator
 from bot.views.common import Screen, esc, keyboard, menu_row
-from core.documents.slips import invite_slips, render_slips
 from core.domain.invites import deep_link
 from core.services.invites import Audience, InviteBatch, InviteTargets, IssuedInvite
 
@@ -72,6 +71,9 @@ def caption(batch: InviteBatch, t: Translator) -> str:
 
 def slips_pdf(batch: InviteBatch, bot_username: str, t: Translator) -> tuple[bytes, str]:
     """The printable slips (in the school's language) and a file name for them."""
+    # ReportLab and qrcode (~10 MB) load on the first slips, not at the bot's start.
+    from core.documents.slips import invite_slips, render_slips  # noqa: PLC0415
+
     lang = batch.school.locale
     catalogs = t.catalogs
     slips = invite_slips(
