@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint check format clean bootstrap
+.PHONY: demo test test-fast lint check format clean bootstrap bench-short
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ejournal needs Python 3.11 or newer")'
@@ -31,6 +31,18 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 check: lint test
+
+# Every benchmark in its short (CI) mode; each prints one JSON line (bench/README.md). The hot
+# reads run on PostgreSQL too when EJOURNAL_TEST_DATABASE_URL names a server.
+bench-short: $(STAMP)
+	$(BIN)/python bench/delivery.py --short
+	$(BIN)/python bench/documents.py
+	$(BIN)/python bench/queries.py --short --backend sqlite
+	@if [ -n "$$EJOURNAL_TEST_DATABASE_URL" ]; then \
+	  echo "$(BIN)/python bench/queries.py --short --database-url <EJOURNAL_TEST_DATABASE_URL>"; \
+	  $(BIN)/python bench/queries.py --short --database-url "$$EJOURNAL_TEST_DATABASE_URL"; \
+	fi
+	$(BIN)/python bench/updates.py --short
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -1,0 +1,75 @@
+"""bench/updates.py runs end to end (bot and echo bot in their own processes) and prints its JSON.
+
+How fast the bot is is measured by the benchmark (docs/performance.md), not asserted here: this
+test only proves that the harness works, at the ``--tiny`` size.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PG_ENV
+
+ROOT = Path(__file__).resolve().parent.parent
+KEYS = {
+    "updates_per_s",
+    "p50_ms",
+    "p99_ms",
+    "p50_ms_at_rate",
+    "p99_ms_at_rate",
+    "echo_updates_per_s",
+    "echo_p50_ms",
+    "echo_p99_ms",
+    "ratio_to_echo",
+    "rss_idle_mb",
+    "rss_peak_mb",
+    "bot_cpu_ms_per_update",
+    "users",
+    "errors",
+    "backend",
+    "python",
+}
+
+DIALECTS = ["sqlite"] + (["postgresql"] if os.environ.get(PG_ENV) else [])
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_tiny_run_prints_one_json_line_with_the_figures(dialect: str) -> None:
+    command = [sys.executable, str(ROOT / "bench" / "updates.py"), "--tiny"]
+    if dialect == "postgresql":
+        command += ["--database-url", os.environ[PG_ENV]]
+    env = {k: v for k, v in os.environ.items() if k != "EJOURNAL_BENCH_PROFILE"}
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=300, cwd=ROOT, env=env, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert len(lines) == 1, done.stdout
+    result = json.loads(lines[0])
+    assert set(result) >= KEYS
+    assert result["backend"] == dialect
+    assert result["errors"] == 0
+    assert result["stray_messages"] == 0
+    assert result["bot_log_errors"] == 0
+    # Both bots answered, and the figures are sane.
+    assert result["updates_per_s"] > 0
+    assert result["echo_updates_per_s"] > 0
+    assert result["ratio_to_echo"] == pytest.approx(
+        result["updates_per_s"] / result["echo_updates_per_s"], abs=0.01
+    )
+    assert 0 < result["p50_ms"] <= result["p99_ms"]
+    assert 0 < result["p50_ms_at_rate"] <= result["p99_ms_at_rate"]
+    assert result["rss_idle_mb"] > 50
+    assert result["rss_peak_mb"] >= result["rss_idle_mb"]
+    assert result["bot_cpu_ms_per_update"] > 0
+    assert result["users"] == result["parents"] + result["teachers"] > 0
+    # Every user sends at least once in the closed loop: both roles are in its mix.
+    assert {key.split("_")[0] for key in result["mix"]} == {"parent", "teacher"}
+    assert sum(result["mix"].values()) == pytest.approx(1, abs=0.01)
