@@ -15,20 +15,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import bisect
-import contextlib
 import json
 import random
-import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator
 from typing import Any
 
 from redis.asyncio import Redis
-from sqlalchemy import make_url
-from sqlalchemy import text as sql
-from sqlalchemy.ext.asyncio import create_async_engine
+from scratch import scratch_database  # bench/scratch.py
 
 from core.clock import SystemClock
 from core.config import RedisSettings
@@ -122,26 +117,6 @@ def audit(sb: RunningSandbox, n: int) -> dict[str, Any]:
         if n
         else 0.0,
     }
-
-
-@contextlib.asynccontextmanager
-async def scratch_database(url: str | None) -> AsyncIterator[str]:
-    """A fresh database: a temporary SQLite file, or a new PostgreSQL database next to ``url``."""
-    if url is None or make_url(url).get_backend_name() == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
-            yield url or f"sqlite+aiosqlite:///{folder}/bench.sqlite3"
-        return
-    admin_url = make_url(url)
-    name = f"ejournal_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(sql(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import platform
@@ -30,7 +29,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from datetime import time as day_time
@@ -41,9 +40,8 @@ from zoneinfo import ZoneInfo
 if __package__ in (None, ""):  # run as a script: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scratch import scratch_database  # bench/scratch.py
 from sqlalchemy import func, make_url, select
-from sqlalchemy import text as sql
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from core.bootstrap import build_core
 from core.clock import FakeClock
@@ -213,26 +211,6 @@ async def prepare_school(url: str, args: argparse.Namespace) -> School:
         teachers=tuple(FIRST_TEACHER + i for i in range(len(teachers))),
         tappable=tappable,
     )
-
-
-@contextlib.asynccontextmanager
-async def scratch_database(url: str | None) -> AsyncIterator[str]:
-    """A fresh database: a temporary SQLite file, or a new PostgreSQL database next to ``url``."""
-    if url is None or make_url(url).get_backend_name() == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="ejournal-bench-") as folder:
-            yield url or f"sqlite+aiosqlite:///{folder}/bench.sqlite3"
-        return
-    admin_url = make_url(url)
-    name = f"ejournal_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(sql(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
 
 
 # ------------------------------------------------------------------------------ the scripts
