@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -78,12 +78,19 @@ def written_table(statement: str) -> str | None:
 class TableWrites:
     """A version that moves whenever this process writes to one of ``tables``.
 
-    Process-wide caches of data read from those tables (the bot's identities) keep the version
-    they were loaded at and treat a different one as stale. The version moves when a writing
-    statement is sent and again when a unit of work that saw it move commits (see
-    ``SqlUnitOfWork.commit``), so a read that ran between the statement and the commit cannot
-    be cached as current. Writes from other processes are not seen: caches also expire.
-    ``ignore`` lists statement beginnings that do not change what the caches hold.
+    Process-wide caches of data read from those tables keep the version they were loaded at and
+    treat a different one as stale. The version moves when a writing statement is sent, and
+    again when the transaction that sent it ends, so that nothing read between the statement
+    and the end is kept as current. Two rules for that end, by what the cache reads:
+
+    - caches read in other transactions (the bot's identities): the unit of work moves the
+      version after its commit (``SqlUnitOfWork.commit``), when the write is visible to others;
+    - caches that may be filled inside the writing transaction (``static_reads``: perhaps its
+      own uncommitted rows): ``end_of_transaction=True`` moves it on the connection's commit
+      or rollback as well.
+
+    Writes from other processes are not seen: caches also expire. ``ignore`` lists statement
+    beginnings that do not change what the caches hold.
     """
 
     def __init__(self, tables: Iterable[str], *, ignore: Iterable[str] = ()) -> None:
@@ -95,24 +102,46 @@ class TableWrites:
         """Mark every cached read of the tables stale."""
         self.version += 1
 
-    def saw(self, statement: str) -> None:
-        """Bump when ``statement`` writes to a watched table."""
+    def saw(self, statement: str) -> bool:
+        """Bump when ``statement`` writes to a watched table; whether it did."""
         if written_table(statement) in self.tables and not statement.lstrip().startswith(
             self.ignore
         ):
             self.version += 1
+            return True
+        return False
 
 
 def watch_writes(
-    engine: AsyncEngine, tables: Iterable[str], *, ignore: Iterable[str] = ()
+    engine: AsyncEngine | Engine,
+    tables: Iterable[str],
+    *,
+    ignore: Iterable[str] = (),
+    end_of_transaction: bool = False,
 ) -> TableWrites:
     """Count this engine's writes to ``tables`` (every statement it sends is looked at)."""
+    sync_engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
     writes = TableWrites(tables, ignore=ignore)
+    dirty = f"ejournal.writes.{id(writes)}"  # on the connection: its transaction wrote
 
-    def before(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        writes.saw(statement)
+    def before(conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
+        if writes.saw(statement) and end_of_transaction:
+            conn.info[dirty] = True
 
-    event.listen(engine.sync_engine, "before_cursor_execute", before)
+    def ended(conn: Connection) -> None:
+        if conn.info.pop(dirty, False):
+            writes.bump()
+
+    def reset(_dbapi_connection: Any, record: Any, _reset_state: Any) -> None:
+        # A connection back in the pool ends its transaction without a Connection event.
+        if record.info.pop(dirty, False):
+            writes.bump()
+
+    event.listen(sync_engine, "before_cursor_execute", before)
+    if end_of_transaction:
+        event.listen(sync_engine, "commit", ended)
+        event.listen(sync_engine, "rollback", ended)
+        event.listen(sync_engine.pool, "reset", reset)
     return writes
 
 

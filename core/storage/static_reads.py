@@ -5,9 +5,10 @@ purge); every hot read of the bot needs them, and reading them costs several sta
 request. The cache belongs to one engine (one database), so tests that make a database each
 never share entries.
 
-Invalidation: every statement this engine sends that writes to one of the watched tables moves
-the cache's version, and so does the end (commit or rollback) of a transaction that wrote one of
-them, so nothing read inside that transaction (perhaps its own uncommitted rows) outlives it.
+Invalidation (``core.storage.database.watch_writes`` with ``end_of_transaction``): every
+statement this engine sends that writes to one of the watched tables moves the cache's version,
+and so does the end (commit or rollback) of a transaction that wrote one of them, so nothing
+read inside that transaction (perhaps its own uncommitted rows) outlives it.
 Writes by other processes are not seen; entries also expire after ``TTL_S`` seconds.
 """
 
@@ -18,16 +19,14 @@ import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.storage.database import written_table
+from core.storage.database import TableWrites, watch_writes
 
 TTL_S = 300.0
 _MAX_ENTRIES = 20_000
 WATCHED = frozenset({"school_years", "terms", "days_off", "bell_schedules", "bell_periods"})
-_DIRTY = "ejournal.static_reads.dirty"
 
 _T = TypeVar("_T")
 
@@ -35,10 +34,15 @@ _T = TypeVar("_T")
 class StaticReads:
     """Cached values by key, each valid while the version it was read at is current."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.version = 0
+    def __init__(self, writes: TableWrites, clock: Callable[[], float] = time.monotonic) -> None:
+        self._writes = writes
         self._clock = clock
         self._items: dict[tuple[Any, ...], tuple[int, float, Any]] = {}
+
+    @property
+    def version(self) -> int:
+        """Moves with every write to the watched tables (read it before the query)."""
+        return self._writes.version
 
     def get(self, key: tuple[Any, ...]) -> Any | None:
         """The cached value, or None when absent, stale or expired."""
@@ -59,26 +63,6 @@ class StaticReads:
             self._items[key] = (version, self._clock(), value)
         return value
 
-    def bump(self) -> None:
-        """Make every entry stale."""
-        self.version += 1
-
-    # ------------------------------------------------------------------ engine events
-
-    def _statement(self, conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
-        if written_table(statement) in WATCHED:
-            conn.info[_DIRTY] = True
-            self.bump()
-
-    def _ended(self, conn: Connection) -> None:
-        if conn.info.pop(_DIRTY, False):
-            self.bump()
-
-    def _reset(self, dbapi_connection: Any, connection_record: Any, reset_state: Any) -> None:
-        """A connection back in the pool ends its transaction without a Connection event."""
-        if connection_record.info.pop(_DIRTY, False):
-            self.bump()
-
 
 _CACHES: weakref.WeakKeyDictionary[Engine, StaticReads] = weakref.WeakKeyDictionary()
 
@@ -91,10 +75,6 @@ def static_reads(session: AsyncSession) -> StaticReads | None:
         return None
     cache = _CACHES.get(engine)
     if cache is None:
-        cache = StaticReads()
-        event.listen(engine, "before_cursor_execute", cache._statement)
-        event.listen(engine, "commit", cache._ended)
-        event.listen(engine, "rollback", cache._ended)
-        event.listen(engine.pool, "reset", cache._reset)
+        cache = StaticReads(watch_writes(engine, WATCHED, end_of_transaction=True))
         _CACHES[engine] = cache
     return cache
