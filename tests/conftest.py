@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+import bot  # noqa: F401 - first: aiogram's models built when used, as in production (core/lazy_models.py)
 from core.bootstrap import Core, build_core
 from core.clock import FakeClock
 from core.config import CoreSettings, DatabaseSettings
