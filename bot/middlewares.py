@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from aiogram import BaseMiddleware, Bot, Dispatcher
-from aiogram.exceptions import TelegramAPIError
+from aiogram.dispatcher.flags import get_flag
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.fsm.context import FSMContext
-from aiogram.types import Message, TelegramObject, Update, User
-from aiogram.utils.callback_answer import CallbackAnswerMiddleware
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
+from aiogram.utils.callback_answer import CallbackAnswer, CallbackAnswerMiddleware
 
 from bot.i18n import Translator, reply_language
 from bot.identities import IdentityCache
@@ -220,5 +221,43 @@ def register_middlewares(
     dp.update.outer_middleware(AntiFloodMiddleware(buckets, catalogs))
     dp.update.outer_middleware(IdentityMiddleware(core, children))
     dp.update.outer_middleware(LocaleMiddleware(catalogs))
-    dp.callback_query.outer_middleware(CallbackAnswerMiddleware(pre=True))
+    dp.callback_query.outer_middleware(PressAnswers(pre=True))
     dp.message.outer_middleware(CommandClosesDialogMiddleware())
+
+
+# Telegram's answer to answerCallbackQuery once it stopped waiting for one (about 15 s after the
+# press): what a busy morning, or the updates queued while the bot restarted, run into.
+_TOO_LATE = ("query is too old", "query id is invalid")
+
+
+class PressAnswers(CallbackAnswerMiddleware):
+    """aiogram's callback answers, except that a press answered too late is still handled.
+
+    Telegram refuses a callback answer that comes too late. aiogram's middleware would let that
+    refusal fail the update before its handler runs, and the press would be lost: a teacher's
+    "Save" of the attendance, a parent's next week. The button's spinner has long stopped on the
+    user's side by then, so nothing is lost by not answering: the handler runs as usual.
+    """
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        """As ``CallbackAnswerMiddleware.__call__``, but answering through :meth:`_answer`."""
+        if not isinstance(event, CallbackQuery):
+            return await handler(event, data)
+        answer = data["callback_answer"] = self.construct_callback_answer(
+            properties=get_flag(data, "callback_answer")
+        )
+        if not answer.disabled and answer.answered:
+            await self._answer(event, answer)
+        try:
+            return await handler(event, data)
+        finally:
+            if not answer.disabled and not answer.answered:
+                await self._answer(event, answer)
+
+    async def _answer(self, event: CallbackQuery, answer: CallbackAnswer) -> None:
+        try:
+            await self.answer(event, answer)
+        except TelegramBadRequest as exc:
+            if not any(reason in exc.message.lower() for reason in _TOO_LATE):
+                raise
+            log.info("a button press was answered too late; handling it anyway")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import aiohttp
 import pytest
 from aiogram.exceptions import TelegramUnauthorizedError
@@ -11,7 +13,7 @@ from core.bootstrap import Core
 from sandbox.server import RunningSandbox
 from tests.builders import World
 from tests.e2e.conftest import PARENT
-from tests.e2e.running import RunningBot, bot_settings, chat_log, exchange, until
+from tests.e2e.running import RunningBot, bot_settings, chat_log, exchange, press, until
 
 pytestmark = pytest.mark.e2e
 USER = 6001
@@ -140,3 +142,22 @@ async def test_a_refused_token_stops_the_bot(
     settings = bot_settings(sandbox, mode, token="1:not-the-sandbox-token")
     with pytest.raises(TelegramUnauthorizedError):
         await RunningBot(core, settings, mode, None).started()
+
+
+async def test_a_press_answered_too_late_is_still_handled(
+    sandbox: RunningSandbox, running_bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A busy morning, or presses queued while the bot restarted: Telegram no longer takes the
+    # callback answer. The press must still do what it says (here: show the child's marks).
+    client = sandbox.client
+    await exchange(client, PARENT, "/start")
+    await client.set_config(callback_answer_timeout=0.0)
+    caplog.set_level(logging.INFO, logger="ejournal.bot")
+
+    [marks] = await press(client, PARENT, "📘 Ērika: vērtējumi")
+
+    assert marks["text"].startswith("📘 Ērika Alfa-Bērziņa (2.a) — vērtējumi")
+    [refused] = await client.calls("answerCallbackQuery")
+    assert refused["description"].startswith("Bad Request: query is too old")
+    assert "answered too late; handling it anyway" in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
