@@ -10,6 +10,7 @@ import errno
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from aiogram.exceptions import TelegramUnauthorizedError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -21,6 +22,7 @@ from bot.i18n import Translator, load_catalogs
 from bot.logs import configured_secrets, quiet_updates
 from bot.runtime import Companion, Shutdown, serve
 from bot.settings import AppSettings, run_problem
+from bot.status import bot_sections, exit_code, report_json, report_lines
 from bot.workers import (
     MAX_WORKERS,
     RestartPolicy,
@@ -34,6 +36,7 @@ from bot.workers import (
 from core.bootstrap import Core
 from core.cli import Console, Extension, cmd_db_upgrade
 from core.cli import main as console_main
+from core.cli_status import database_section
 from core.config import CoreSettings, DatabaseSettings, mask_url
 from core.services.preferences import NotificationDefaults
 from notifications import cli as notifications_cli
@@ -76,7 +79,14 @@ async def cmd_run(console: Console, args: argparse.Namespace) -> int:
                 settings = settings.model_copy(update={"calendar": calendar})
             async with notifications_beside(console.core, settings)(settings):
                 ready = announce_ready(args.ready_fd)  # a worker tells its supervisor
-                await serve(console.core, settings, mode=mode, shutdown=shutdown, ready=ready)
+                await serve(
+                    console.core,
+                    settings,
+                    mode=mode,
+                    shutdown=shutdown,
+                    ready=ready,
+                    worker=args.worker,
+                )
     except TelegramUnauthorizedError:
         print(t("run.token_refused"), file=sys.stderr)  # noqa: T201
         return 1
@@ -244,9 +254,57 @@ def add_demo_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     demo.set_defaults(handler=cmd_demo)
 
 
+async def cmd_status(console: Console, args: argparse.Namespace) -> int:
+    """The deployment at a glance: database, Redis, bot processes, notifications; 1 if unwell."""
+    settings, t = app_settings(console), translator(console)
+    database = await database_section(console)
+    ready = bool(database.data["reachable"]) and database.data["revision"] is not None
+    # The engine runs wherever a token lets it send: in `ejournal run` or its own worker.
+    notifications = await notifications_cli.status_section(
+        console,
+        expect_leader=settings.bot.token is not None,
+        max_wait=timedelta(minutes=args.max_wait),
+        database_ready=ready,
+    )
+    sections = [database, *await bot_sections(settings, t), notifications]
+    if args.json:
+        console.emit(report_json(sections))
+    else:
+        for line in report_lines(sections, t):
+            console.emit(line)
+    return exit_code(sections)
+
+
+def add_status_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``ejournal status [--json] [--max-wait MINUTES]``."""
+    status = sub.add_parser(
+        "status", help="the deployment at a glance: database, Redis, bot, notifications"
+    )
+    status.add_argument("--json", action="store_true", help="one JSON object (for monitoring)")
+    status.add_argument(
+        "--max-wait",
+        type=_minutes,
+        default=15,
+        metavar="MINUTES",
+        help="a due message waiting longer is a problem (default: 15)",
+    )
+    status.set_defaults(handler=cmd_status)
+
+
+def _minutes(value: str) -> int:
+    try:
+        minutes = int(value)
+    except ValueError:
+        minutes = 0
+    if not 1 <= minutes <= 24 * 60:
+        raise argparse.ArgumentTypeError("must be 1-1440")
+    return minutes
+
+
 EXTENSIONS: tuple[Extension, ...] = (
     add_run_command,
     add_demo_command,
+    add_status_command,
     notifications_cli.add_commands,
 )
 

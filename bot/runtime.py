@@ -39,6 +39,7 @@ from bot.commands import set_default_commands
 from bot.errors import describe_traceback
 from bot.i18n import load_catalogs
 from bot.journal import JournalCore
+from bot.presence import Heartbeat
 from bot.settings import AppSettings
 from bot.shared import RedisSeenUpdates, connect, in_process, in_redis
 
@@ -402,12 +403,14 @@ async def serve(
     bot: Bot | None = None,
     seen: SeenUpdates | None = None,
     ready: Callable[[str], None] | None = None,
+    worker: int | None = None,
 ) -> None:
     """Run the bot until ``shutdown`` is requested; closes the bot session (not the core).
 
     ``ready`` is called with "polling" or the webhook URL once updates can flow. With
     ``[redis] url`` the process's one Redis client holds the shared state (closed on the way
-    out); ``seen`` overrides the update ids' store of the webhook.
+    out) and the process's heartbeat (``bot.presence``: ``worker`` is its number under
+    ``run --workers N``); ``seen`` overrides the update ids' store of the webhook.
     """
     bot = bot or build_bot(settings)
     catalogs = load_catalogs()
@@ -416,10 +419,14 @@ async def serve(
     dp = build_dispatcher(core, settings, catalogs=catalogs, shared=shared)
     if seen is None and redis is not None:
         seen = RedisSeenUpdates(redis, settings.redis.key_prefix, bot_id=bot.id)
+    beating: Heartbeat | None = None
     try:
         if redis is not None:  # unreachable at start: fail now rather than on every update
             await redis.ping()  # type: ignore[misc]
         await set_default_commands(bot, catalogs)
+        if redis is not None:
+            beating = Heartbeat(redis, settings.redis.key_prefix, mode=mode, worker=worker)
+            await beating.start()
         if mode == "polling":
             await bot.delete_webhook(drop_pending_updates=False)
             poller = Poller(bot, dp, drain_seconds=settings.bot.drain_seconds)
@@ -437,6 +444,8 @@ async def serve(
         except Exception:
             log.exception("bot %s: a shutdown hook failed", bot.id)
         await bot.session.close()
+        if beating is not None:  # a clean stop leaves the list of live processes at once
+            await beating.stop()
         if redis is not None:
             await redis.aclose()
         log.info("bot %s: stopped", bot.id)

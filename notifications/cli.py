@@ -1,17 +1,20 @@
 """Owns ``ejournal deliveries report``: an extension for ``core.cli.build_parser``.
 
-Reads only; it never sends or writes.
+Also the notifications part of ``ejournal status`` (``status_section``), which the bot's
+composition root composes. Reads only; it never sends or writes.
 """
 
 from __future__ import annotations
 
 import argparse
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from core.cli import Console
+from core.status import StatusSection
 from notifications.messages import load_catalogs
 from notifications.reports import delivery_report, report_lines
+from notifications.status import MAX_WAIT, notifications_section
 
 
 async def cmd_deliveries_report(console: Console, args: argparse.Namespace) -> int:
@@ -37,3 +40,23 @@ def add_commands(subparsers: Any) -> None:
         "--since", type=date.fromisoformat, help="deliveries created from this day (YYYY-MM-DD)"
     )
     report.set_defaults(handler=cmd_deliveries_report)
+
+
+async def status_section(
+    console: Console,
+    *,
+    expect_leader: bool,
+    max_wait: timedelta = MAX_WAIT,
+    database_ready: bool = True,
+) -> StatusSection:
+    """The outbox backlog and the scheduler leader, in the console's language.
+
+    Without ``database_ready`` the core is not even built (an SQLite file would be created).
+    """
+    return await notifications_section(
+        console.core if database_ready else None,
+        load_catalogs(),
+        console.lang,
+        expect_leader=expect_leader,
+        max_wait=max_wait,
+    )

@@ -1229,6 +1229,54 @@ class Outbox:
             ).scalar_one()
         return int(value or 0)
 
+    # ------------------------------------------------------------------ status (ejournal status)
+
+    async def backlog(self, *, now: datetime, since: datetime) -> Backlog:
+        """What waits to be sent at ``now``, and what of the deliveries since ``since`` failed.
+
+        Pending: queued or being sent. Due: pending whose ``not_before`` has come (one held for
+        quiet hours or a pause is not late). Failures count deliveries created since ``since``.
+        """
+        now, since = utc(now), utc(since)
+        pending = D.status.in_([Status.QUEUED.value, Status.SENDING.value])
+        due = and_(pending, D.not_before <= now)
+        recent = D.created_at >= since
+        query = select(
+            func.count().filter(pending).label("pending"),
+            func.count().filter(due).label("due"),
+            func.min(D.not_before).filter(due).label("oldest"),
+            func.count().filter(recent, D.status == Status.FAILED.value).label("failed"),
+            func.count().filter(recent, D.status == Status.UNREACHABLE.value).label("gone"),
+        ).where(or_(pending, recent))
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).one()
+        return Backlog(
+            pending=int(row.pending or 0),
+            due=int(row.due or 0),
+            oldest_due=_maybe_utc(row.oldest),
+            failed=int(row.failed or 0),
+            unreachable=int(row.gone or 0),
+        )
+
+    async def leader_present(self, key: int = LEADER_LOCK_KEY) -> bool | None:
+        """Whether some session holds the leader's advisory lock (``pg_locks``); None on SQLite.
+
+        Reads only: the lock is never tried, so a leader election is not disturbed.
+        """
+        if self.dialect != "postgresql":
+            return None
+        unsigned = key & ((1 << 64) - 1)  # a bigint key is split into classid and objid
+        query = text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND classid = :high AND objid = :low AND objsubid = 1"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+        async with self.engine.connect() as conn:
+            held = (
+                await conn.execute(query, {"high": unsigned >> 32, "low": unsigned & 0xFFFFFFFF})
+            ).scalar_one()
+        return bool(held)
+
 
 def _report_rows(rows: Sequence[Any], finished: Mapping[str, datetime]) -> list[ReportRow]:
     by_name: dict[str, dict[str, Any]] = {}
@@ -1249,3 +1297,14 @@ def _report_rows(rows: Sequence[Any], finished: Mapping[str, datetime]) -> list[
 def day_start(day: date, zone: Any) -> datetime:
     """Midnight of ``day`` in ``zone``, as UTC (for ``--since`` filters)."""
     return datetime.combine(day, time(0, 0), tzinfo=zone).astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """The outbox at a glance (``Outbox.backlog``): for ``ejournal status``."""
+
+    pending: int  # queued or being sent
+    due: int  # pending whose time has come
+    oldest_due: datetime | None  # the ``not_before`` of the longest-waiting due delivery
+    failed: int  # since the given instant: gave up
+    unreachable: int  # since the given instant: the recipient blocked the bot or left
