@@ -11,7 +11,11 @@ pupils, classes, teachers and dates drawn at random (fixed seed) across all scho
   (``class_attendance``, the class teacher's report);
 - ``teacher_day``: a teacher's day of lessons (``teacher_day``, /today).
 
-Prints ONE JSON line: sizes, seeding seconds, p50/p99 per read, max_p99_ms and the target.
+Beside them, ``floor``: one row by primary key in a session and transaction of its own (a
+pupil of a random school) — what any read costs on this stack before the journal asks anything.
+
+Prints ONE JSON line: sizes, seeding seconds, p50/p99 per read and of the floor, max_p99_ms
+(of the four reads) and the target.
 
     python bench/queries.py                       # SQLite, 20 schools, 500 samples per read
     python bench/queries.py --short               # CI: 2 schools, 60 samples per read
@@ -353,6 +357,7 @@ async def measure(args: argparse.Namespace, url: str, seeded: bool) -> dict[str,
                 partial(_attendance, core, v, c, y, m) for v, c, y, m in samples.attendance
             ],
             "teacher_day": [partial(_day, core, v, d) for v, d in samples.days],
+            "floor": [partial(_one_row, core, p) for _, p, _ in samples.diary],
         }
         results = {read: await timed(calls, args.warmup, counter) for read, calls in reads.items()}
     finally:
@@ -366,6 +371,11 @@ async def measure(args: argparse.Namespace, url: str, seeded: bool) -> dict[str,
         "max_p99_ms": max(float(results[read]["p99_ms"]) for read in READS),
         "target_p99_ms": TARGET_P99_MS,
     }
+
+
+async def _one_row(core: Core, person_id: int) -> object:
+    async with AsyncSession(core.engine) as session, session.begin():
+        return await session.get(t.Person, person_id)
 
 
 async def _diary(core: Core, viewer: Viewer, pupil_id: int, day: date) -> object:

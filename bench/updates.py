@@ -5,9 +5,12 @@ middlewares, routers, core, the notifications engine beside it as in production)
 database seeded with the demo school, its clock pinned to a school morning. The sandbox and the
 virtual users run in this process: updates are injected straight into the sandbox's state and
 timed from there to the bot's reply. A bare aiogram echo bot (its own process, same harness,
-same shapes of updates) gives the yardstick. Prints ONE JSON line: updates_per_s, p50_ms, p99_ms
-(closed loop, saturated), p50_ms_at_rate, p99_ms_at_rate (open loop at --rate), the same for the
-echo bot, ratio_to_echo, rss_idle_mb, rss_peak_mb, bot_cpu_ms_per_update...
+same shapes of updates) gives the yardstick; a third bot, the "floor", is that echo bot plus the
+one read every journal update needs at least (who is writing: one indexed row of ``accounts``
+through the journal's own storage) — what the stack costs before the journal does anything.
+Prints ONE JSON line: updates_per_s, p50_ms, p99_ms (closed loop, saturated), p50_ms_at_rate,
+p99_ms_at_rate (open loop at --rate), the same for the echo bot and the floor, ratio_to_echo,
+floor_ratio_to_echo, rss_idle_mb, rss_peak_mb, bot_cpu_ms_per_update...
 
     python bench/updates.py            # 150 parents + 30 teachers, 20 s + 20 s per bot
     python bench/updates.py --short    # CI: 60 + 12 users, 5 s + 5 s per bot
@@ -27,9 +30,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 import uuid
 from collections import Counter, deque
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from datetime import time as day_time
@@ -41,7 +45,7 @@ if __package__ in (None, ""):  # run as a script: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scratch import scratch_database  # bench/scratch.py
-from sqlalchemy import func, make_url, select
+from sqlalchemy import bindparam, func, make_url, select
 
 from core.bootstrap import build_core
 from core.clock import FakeClock
@@ -50,7 +54,7 @@ from core.domain.access import Viewer
 from core.services.accounts import link_account
 from core.services.schools import seed_demo
 from core.storage import tables
-from core.storage.database import create_engine, upgrade
+from core.storage.database import create_engine, create_session_factory, upgrade
 from sandbox.server import RunningSandbox, running_sandbox
 from sandbox.state import CallRecord, JsonDict, SandboxConfig, StoredMessage, UpdateEntry
 
@@ -121,6 +125,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--redis-url", help="run the bot with [redis] url (scale-out state)")
     parser.add_argument("--no-echo", action="store_true", help="skip the echo bot")
+    parser.add_argument("--no-floor", action="store_true", help="skip the floor bot")
     parser.add_argument(
         "--patience", type=float, default=30.0, help="seconds before an update counts as lost"
     )
@@ -624,7 +629,7 @@ def write_config(path: Path, url: str, redis_url: str | None, redis_prefix: str)
 
 
 class BotProcess:
-    """A bot (``journal`` or ``echo``) in its own process.
+    """A bot (``journal``, ``echo`` or ``floor``) in its own process.
 
     Spawned early, it imports everything and then waits for a line on stdin (the sandbox's
     URL) before it starts: the imports overlap the seeding.
@@ -711,7 +716,7 @@ async def measure_bot(
     """Start one bot, warm it up, then the closed loop and the open loop; its figures."""
     size = args.size
     kind = bot.kind
-    fake = kind == "echo"
+    fake = kind != "journal"  # the echo and floor bots answer any press
     users = make_users(school, fake=fake, seed=args.seed)
     tracker.stray = 0
     process = bot.process
@@ -782,9 +787,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         folder = Path(name)
         config = folder / "config.toml"
         redis_prefix = f"ejbench{uuid.uuid4().hex[:10]}"  # this run's keys, deleted afterwards
-        bots = [BotProcess("journal", folder, config)]
-        if not args.no_echo:
-            bots.append(BotProcess("echo", folder, config))
+        kinds = ["journal"] + ["echo"] * (not args.no_echo) + ["floor"] * (not args.no_floor)
+        bots = [BotProcess(kind, folder, config) for kind in kinds]
         try:
             async with scratch_database(args.database_url) as url:
                 school = await prepare_school(url, args)
@@ -801,21 +805,21 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         )
                     tracker = Tracker(sandbox)
                     write_config(config, url, args.redis_url, redis_prefix)
-                    figures = []
+                    figures = {}
                     for bot in bots:
                         sandbox.state.reset(keep_users=True)
-                        figures.append(await measure_bot(bot, sandbox, tracker, school, args))
+                        figures[bot.kind] = await measure_bot(bot, sandbox, tracker, school, args)
         finally:
             for bot in bots:
                 await bot.stop()
             if args.redis_url:
                 await forget_keys(args.redis_url, redis_prefix)
-    echo = figures[1] if len(figures) > 1 else None
     return report(
         args,
         school=school,
-        journal=figures[0],
-        echo=echo,
+        journal=figures["journal"],
+        echo=figures.get("echo"),
+        floor=figures.get("floor"),
         url=url,
         seconds=time.perf_counter() - started,
     )
@@ -840,6 +844,7 @@ def report(
     school: School,
     journal: dict[str, Any],
     echo: dict[str, Any] | None,
+    floor: dict[str, Any] | None,
     url: str,
     seconds: float,
 ) -> dict[str, Any]:
@@ -862,6 +867,13 @@ def report(
         )
     else:
         result["ratio_to_echo"] = None
+    for key in ("updates_per_s", "p50_ms", "p99_ms", "p50_ms_at_rate", "p99_ms_at_rate"):
+        result[f"floor_{key}"] = floor[key] if floor else None
+    result["floor_ratio_to_echo"] = (
+        round(floor["updates_per_s"] / echo["updates_per_s"], 3)
+        if floor and echo and echo["updates_per_s"]
+        else None
+    )
     result |= {
         "rss_idle_mb": journal["rss_idle_mb"],
         "rss_peak_mb": journal["rss_peak_mb"],
@@ -871,6 +883,8 @@ def report(
         # of which the event loop's thread; the rest is mostly aiosqlite's (SQLite) thread
         "bot_loop_cpu_ms_per_update": journal["loop_cpu_ms_per_update"],
         "echo_cpu_ms_per_update": echo["cpu_ms_per_update"] if echo else None,
+        "floor_cpu_ms_per_update": floor["cpu_ms_per_update"] if floor else None,
+        "floor_rss_peak_mb": floor["rss_peak_mb"] if floor else None,
         "harness_cpu_ms_per_update": journal["harness_cpu_ms_per_update"],
         "users": len(school.parents) + len(school.teachers),
         "parents": len(school.parents),
@@ -879,7 +893,7 @@ def report(
         "rate_seconds": args.size.rate_seconds,
         "achieved_rate": journal["achieved_rate"],
         "updates": journal["updates"],
-        "errors": journal["errors"] + (echo["errors"] if echo else 0),
+        "errors": journal["errors"] + sum(bot["errors"] for bot in (echo, floor) if bot),
         "missed_arrivals": journal["missed_arrivals"],
         "stray_messages": journal["stray_messages"],
         "webhook_failures": journal["webhook_failures"],
@@ -898,7 +912,7 @@ def report(
 
 
 def child(argv: list[str]) -> None:
-    """Run one bot process: ``journal <config.toml>`` or ``echo``.
+    """Run one bot process: ``journal``, ``echo`` or ``floor``, with the run's config.toml.
 
     With ``EJOURNAL_BENCH_PROFILE`` set, the journal bot profiles itself (cProfile, the event
     loop's thread) between the first and the second SIGUSR1 (the measured closed loop) and
@@ -923,7 +937,31 @@ def child(argv: list[str]) -> None:
 
         api_base = sys.stdin.readline().strip()
         if api_base:
-            asyncio.run(_run_echo(api_base))
+            database = _database_url(Path(argv[1])) if kind == "floor" else None
+            asyncio.run(_run_echo(api_base, database))
+
+
+def _database_url(config: Path) -> str:
+    """``[database] url`` of the run's config.toml (written before the bots start)."""
+    with config.open("rb") as file:
+        return str(tomllib.load(file)["database"]["url"])
+
+
+def _who_is_writing(
+    url: str,
+) -> tuple[Callable[[int], Awaitable[object]], Callable[[], Awaitable[None]]]:
+    """The floor's one read per update, through the journal's storage; and closing it."""
+    engine = create_engine(url)
+    sessions = create_session_factory(engine)
+    statement = select(tables.Account.language).where(
+        tables.Account.telegram_user_id == bindparam("user")
+    )
+
+    async def lookup(user_id: int) -> object:
+        async with sessions() as session:
+            return (await session.execute(statement, {"user": user_id})).scalar_one_or_none()
+
+    return lookup, engine.dispose
 
 
 def _profiler(path: str) -> Callable[[int, object], None]:
@@ -979,8 +1017,11 @@ def _pin_clock() -> None:
     clocks.SystemClock.now = now  # type: ignore[method-assign, assignment]
 
 
-async def _run_echo(api_base: str) -> None:
-    """A bare aiogram bot on a webhook: echoes texts, answers button presses."""
+async def _run_echo(api_base: str, database: str | None = None) -> None:
+    """A bare aiogram bot on a webhook: echoes texts, answers button presses.
+
+    With ``database`` (the floor bot) it first reads who is writing, as every journal update must.
+    """
     from aiogram import Bot, Dispatcher  # noqa: PLC0415 - in the bot process only
     from aiogram.client.session.aiohttp import AiohttpSession  # noqa: PLC0415 - in the bot process only
     from aiogram.client.telegram import TelegramAPIServer  # noqa: PLC0415 - in the bot process only
@@ -991,13 +1032,18 @@ async def _run_echo(api_base: str) -> None:
     api = TelegramAPIServer.from_base(api_base)
     bot = Bot(os.environ["EJOURNAL_BOT__TOKEN"], session=AiohttpSession(api=api))
     dp = Dispatcher()
+    lookup, close = _who_is_writing(database) if database else (None, None)
 
     @dp.message()
     async def echo(message: Message) -> None:
+        if lookup is not None and message.from_user is not None:
+            await lookup(message.from_user.id)
         await message.answer(message.text or "?")
 
     @dp.callback_query()
     async def pressed(query: CallbackQuery) -> None:
+        if lookup is not None:
+            await lookup(query.from_user.id)
         await query.answer()
 
     app = web.Application()
@@ -1020,6 +1066,8 @@ async def _run_echo(api_base: str) -> None:
     finally:
         await runner.cleanup()
         await bot.session.close()
+        if close is not None:
+            await close()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -57,4 +57,7 @@ def test_tiny_run_prints_one_json_line_with_the_four_reads(dialect: str) -> None
         # A fixed handful of statements per call, whatever the size of the week or class.
         assert 1 <= figures["statements"] <= 16, (read, figures)
     assert result["max_p99_ms"] == max(result[read]["p99_ms"] for read in READS)
+    # The yardstick: one statement per call, timed like the reads.
+    assert result["floor"]["statements"] == 1
+    assert 0 < result["floor"]["p50_ms"] <= result["floor"]["p99_ms"]
     assert result["target_p99_ms"] == 5.0

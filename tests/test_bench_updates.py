@@ -1,4 +1,4 @@
-"""bench/updates.py runs end to end (bot and echo bot in their own processes) and prints its JSON.
+"""bench/updates.py runs end to end (bot, echo and floor bots in own processes), prints its JSON.
 
 How fast the bot is is measured by the benchmark (docs/performance.md), not asserted here: this
 test only proves that the harness works, at the ``--tiny`` size.
@@ -27,6 +27,10 @@ KEYS = {
     "echo_p50_ms",
     "echo_p99_ms",
     "ratio_to_echo",
+    "floor_updates_per_s",
+    "floor_p99_ms_at_rate",
+    "floor_ratio_to_echo",
+    "floor_cpu_ms_per_update",
     "rss_idle_mb",
     "rss_peak_mb",
     "bot_cpu_ms_per_update",
@@ -58,12 +62,18 @@ def test_tiny_run_prints_one_json_line_with_the_figures(dialect: str) -> None:
     assert result["errors"] == 0
     assert result["stray_messages"] == 0
     assert result["bot_log_errors"] == 0
-    # Both bots answered, and the figures are sane.
+    # The three bots answered, and the figures are sane.
     assert result["updates_per_s"] > 0
     assert result["echo_updates_per_s"] > 0
+    assert result["floor_updates_per_s"] > 0
     assert result["ratio_to_echo"] == pytest.approx(
         result["updates_per_s"] / result["echo_updates_per_s"], abs=0.01
     )
+    assert result["floor_ratio_to_echo"] == pytest.approx(
+        result["floor_updates_per_s"] / result["echo_updates_per_s"], abs=0.01
+    )
+    # The floor reads the database on every update: it costs more CPU than the echo bot.
+    assert result["floor_cpu_ms_per_update"] > result["echo_cpu_ms_per_update"] > 0
     assert 0 < result["p50_ms"] <= result["p99_ms"]
     assert 0 < result["p50_ms_at_rate"] <= result["p99_ms_at_rate"]
     assert result["rss_idle_mb"] > 50
