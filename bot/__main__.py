@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import errno
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
@@ -223,7 +223,7 @@ def add_run_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run.add_argument("--mode", choices=("polling", "webhook"), help="default: [bot] mode")
     run.add_argument(
         "--workers",
-        type=_workers,
+        type=_whole_number(1, MAX_WORKERS),
         metavar="N",
         help="N webhook processes on one address (needs Redis and PostgreSQL); "
         "default: [bot] workers",
@@ -235,14 +235,19 @@ def add_run_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run.set_defaults(handler=cmd_run)
 
 
-def _workers(value: str) -> int:
-    try:
-        count = int(value)
-    except ValueError:
-        count = 0
-    if not 1 <= count <= MAX_WORKERS:
-        raise argparse.ArgumentTypeError(f"must be 1-{MAX_WORKERS}")
-    return count
+def _whole_number(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high``."""
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            number = low - 1
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"must be {low}-{high}")
+        return number
+
+    return parse
 
 
 def add_demo_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -283,22 +288,12 @@ def add_status_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     status.add_argument("--json", action="store_true", help="one JSON object (for monitoring)")
     status.add_argument(
         "--max-wait",
-        type=_minutes,
+        type=_whole_number(1, 24 * 60),
         default=15,
         metavar="MINUTES",
         help="a due message waiting longer is a problem (default: 15)",
     )
     status.set_defaults(handler=cmd_status)
-
-
-def _minutes(value: str) -> int:
-    try:
-        minutes = int(value)
-    except ValueError:
-        minutes = 0
-    if not 1 <= minutes <= 24 * 60:
-        raise argparse.ArgumentTypeError("must be 1-1440")
-    return minutes
 
 
 EXTENSIONS: tuple[Extension, ...] = (
