@@ -84,7 +84,7 @@ def import_deferring_models(package: str, model_packages: tuple[str, ...]) -> bo
         if model.__pydantic_complete__ or not model.__module__.startswith(model_packages):
             continue
         model.__pydantic_parent_namespace__ = namespace  # what a lazy build resolves names in
-        if not model.__pydantic_fields_complete__:
+        if not getattr(model, "__pydantic_fields_complete__", True):  # pydantic >= 2.11
             try:
                 rebuilt: Any = rebuild_model_fields(
                     model,
