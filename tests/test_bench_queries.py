@@ -7,17 +7,14 @@ with the data (an N+1 read would).
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import PG_ENV
+from tests.processes import ROOT, one_json_line
 
-ROOT = Path(__file__).resolve().parent.parent
 READS = ("diary_week", "semester_marks", "class_attendance_month", "teacher_day")
 DIALECTS = ["sqlite"] + (["postgresql"] if os.environ.get(PG_ENV) else [])
 
@@ -37,14 +34,7 @@ def test_tiny_run_prints_one_json_line_with_the_four_reads(dialect: str) -> None
     ]
     if dialect == "postgresql":
         command.append(f"--database-url={os.environ[PG_ENV]}")
-    env = {k: v for k, v in os.environ.items() if k != "EJOURNAL_BENCH_DATABASE_URL"}
-    done = subprocess.run(
-        command, capture_output=True, text=True, timeout=300, cwd=ROOT, env=env, check=False
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    lines = done.stdout.splitlines()
-    assert len(lines) == 1, done.stdout
-    result = json.loads(lines[0])
+    result = one_json_line(command, unset="EJOURNAL_BENCH_DATABASE_URL")
     assert result["backend"] == dialect
     assert result["schools"] == 1
     assert result["pupils"] == 9 * 5  # grades 1-9, one class each

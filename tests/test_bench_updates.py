@@ -6,17 +6,14 @@ test only proves that the harness works, at the ``--tiny`` size.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import PG_ENV
+from tests.processes import ROOT, one_json_line
 
-ROOT = Path(__file__).resolve().parent.parent
 KEYS = {
     "updates_per_s",
     "p50_ms",
@@ -49,14 +46,7 @@ def test_tiny_run_prints_one_json_line_with_the_figures(dialect: str) -> None:
     command = [sys.executable, str(ROOT / "bench" / "updates.py"), "--tiny"]
     if dialect == "postgresql":
         command += ["--database-url", os.environ[PG_ENV]]
-    env = {k: v for k, v in os.environ.items() if k != "EJOURNAL_BENCH_PROFILE"}
-    done = subprocess.run(
-        command, capture_output=True, text=True, timeout=300, cwd=ROOT, env=env, check=False
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    lines = done.stdout.splitlines()
-    assert len(lines) == 1, done.stdout
-    result = json.loads(lines[0])
+    result = one_json_line(command, unset="EJOURNAL_BENCH_PROFILE")
     assert set(result) >= KEYS
     assert result["backend"] == dialect
     assert result["errors"] == 0

@@ -26,6 +26,7 @@ from bot.workers import (
     worker_env,
 )
 from core.cli import build_parser
+from tests.processes import alive
 
 # A stand-in worker: says ready on its pipe (unless told to fail), then waits for SIGTERM.
 WORKER = """
@@ -47,14 +48,6 @@ def stand_in(behaviour: str = "serve") -> Callable[[int, int], Sequence[str]]:
         return [sys.executable, "-c", WORKER, str(ready_fd), behaviour]
 
     return command
-
-
-def alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 async def wait_for(check: Callable[[], bool], seconds: float = 60.0) -> None:

@@ -8,12 +8,10 @@ import pytest
 
 from bot.runtime import Mode
 from core.bootstrap import Core
-from core.domain.access import Viewer
-from core.services.accounts import link_account
 from sandbox.server import RunningSandbox, running_sandbox
 from sandbox.state import SandboxConfig
 from tests.builders import World, build_world
-from tests.e2e.running import TOKEN, RunningBot, bot_settings
+from tests.e2e.running import TOKEN, RunningBot, bot_settings, link_user
 
 PARENT, TEACHER = 8001, 8002
 
@@ -35,15 +33,9 @@ async def world(core: Core, sandbox: RunningSandbox) -> World:
         (world.a.parent_5a, PARENT, "lv", "Līga"),
         (world.a.math_teacher, TEACHER, "en", "Māra"),
     ):
-        await link_account(
-            core.uow(),
-            Viewer.console(),
-            person_id=person,
-            telegram_user_id=user_id,
-            chat_id=user_id,
-            language=language,
+        await link_user(
+            core, sandbox.client, person, user_id, name, language=language, client_language="lv"
         )
-        await sandbox.client.create_user(name, user_id=user_id, language_code="lv")
     return world
 
 

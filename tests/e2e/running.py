@@ -9,6 +9,8 @@ from typing import Any
 from bot.runtime import Mode, SeenUpdates, Shutdown, serve
 from bot.settings import AppSettings
 from core.bootstrap import Core
+from core.domain.access import Viewer
+from core.services.accounts import link_account
 from sandbox.client import SandboxClient
 from sandbox.server import RunningSandbox
 
@@ -101,3 +103,28 @@ async def press(
                     )
                     return got[len(messages) :]
     raise AssertionError(f"no button {label!r} in the chat")
+
+
+async def link_user(
+    core: Core,
+    client: SandboxClient,
+    person_id: int,
+    user_id: int,
+    name: str,
+    *,
+    language: str = "lv",
+    client_language: str | None = None,
+) -> None:
+    """A sandbox user ``user_id`` whose account is linked to ``person_id`` (as the console links).
+
+    ``language`` is the account's; the Telegram client's is ``client_language`` (default: same).
+    """
+    await link_account(
+        core.uow(),
+        Viewer.console(),
+        person_id=person_id,
+        telegram_user_id=user_id,
+        chat_id=user_id,
+        language=language,
+    )
+    await client.create_user(name, user_id=user_id, language_code=client_language or language)

@@ -18,14 +18,13 @@ from bot.__main__ import ProductSettings, notifications_beside
 from core.bootstrap import Core
 from core.clock import FakeClock
 from core.domain.access import Viewer
-from core.services.accounts import link_account
 from core.services.schools import seed_demo
 from core.storage import tables as t
 from core.storage.database import create_session_factory
 from notifications.settings import NotificationsSettings
 from sandbox.client import SandboxClient
 from sandbox.server import RunningSandbox
-from tests.e2e.running import RunningBot, bot_settings, exchange, press, until
+from tests.e2e.running import RunningBot, bot_settings, exchange, link_user, press, until
 
 pytestmark = pytest.mark.e2e
 
@@ -129,15 +128,7 @@ async def test_a_broadcast_to_all_parents_reaches_each_linked_parent_once_and_is
         **people["parents"],
     }
     for user_id, person in accounts.items():
-        await link_account(
-            core.uow(),
-            Viewer.console(),
-            person_id=person,
-            telegram_user_id=user_id,
-            chat_id=user_id,
-            language="lv",
-        )
-        await client.create_user(f"Lietotājs {user_id}", user_id=user_id, language_code="lv")
+        await link_user(core, client, person, user_id, f"Lietotājs {user_id}")
     bot = bot_settings(sandbox, "polling", flood_rate=100.0, flood_burst=100)
     engine = NotificationsSettings(run_scheduler=False, fanout_interval_s=0.05, idle_poll_s=0.05)
     settings = ProductSettings(bot=bot.bot, notifications=engine)

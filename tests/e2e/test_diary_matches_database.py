@@ -23,14 +23,13 @@ from sqlalchemy import and_, func, or_, select
 from core.bootstrap import Core
 from core.domain.access import Viewer
 from core.domain.marks import MarkScale, MarkValue, mark_label
-from core.services.accounts import link_account
 from core.services.policies import policy_from_settings
 from core.services.schools import seed_demo
 from core.storage import tables as t
 from core.storage.database import create_session_factory
 from sandbox.client import SandboxClient
 from sandbox.server import RunningSandbox
-from tests.e2e.running import RunningBot, bot_settings
+from tests.e2e.running import RunningBot, bot_settings, link_user
 
 pytestmark = pytest.mark.e2e
 
@@ -84,15 +83,7 @@ async def test_twenty_pupils_weeks_rendered_by_the_bot_match_the_database(
     assert sum(len(families[s.guardian_id]) > 1 for s in samples) >= SAMPLES // 2
     client = sandbox.client
     for sample in samples:
-        await link_account(
-            core.uow(),
-            Viewer.console(),
-            person_id=sample.guardian_id,
-            telegram_user_id=sample.user_id,
-            chat_id=sample.user_id,
-            language="lv",
-        )
-        await client.create_user("Vecāks", user_id=sample.user_id, language_code="lv")
+        await link_user(core, client, sample.guardian_id, sample.user_id, "Vecāks")
     settings = bot_settings(sandbox, "polling", flood_rate=100.0, flood_burst=100)
     running = await RunningBot(core, settings, "polling", None).started()
     seen: list[Lesson] = []

@@ -18,14 +18,13 @@ from core.clock import FakeClock
 from core.domain.access import Viewer
 from core.domain.collation import search_key
 from core.services import marks
-from core.services.accounts import link_account
 from core.services.directory import resolve_viewer
 from core.services.schools import seed_demo
 from core.storage import tables as t
 from core.storage.database import create_session_factory
 from notifications.settings import NotificationsSettings
 from sandbox.server import RunningSandbox
-from tests.e2e.running import RunningBot, bot_settings, exchange, press, until
+from tests.e2e.running import RunningBot, bot_settings, exchange, link_user, press, until
 
 pytestmark = pytest.mark.e2e
 
@@ -105,15 +104,7 @@ async def test_25_marks_in_one_message_then_one_notification_after_the_grace_per
         (teacher_id, TEACHER, "Skolotāja"),
         (parent_id, PARENT, "Vecāks"),
     ):
-        await link_account(
-            core.uow(),
-            Viewer.console(),
-            person_id=person,
-            telegram_user_id=user_id,
-            chat_id=user_id,
-            language="lv",
-        )
-        await client.create_user(name, user_id=user_id, language_code="lv")
+        await link_user(core, client, person, user_id, name)
     bot = bot_settings(sandbox, "polling", flood_rate=100, flood_burst=100)
     engine = NotificationsSettings(
         mark_grace_minutes=GRACE.total_seconds() / 60,

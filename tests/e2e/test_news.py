@@ -14,14 +14,12 @@ import pytest
 from sqlalchemy import select
 
 from core.bootstrap import Core
-from core.domain.access import Viewer
-from core.services.accounts import link_account
 from core.storage import tables as t
 from core.storage.database import create_session_factory
 from sandbox.client import SandboxClient
 from sandbox.server import RunningSandbox
 from tests.builders import World, build_world
-from tests.e2e.running import RunningBot, bot_settings, exchange, press
+from tests.e2e.running import RunningBot, bot_settings, exchange, link_user, press
 
 pytestmark = pytest.mark.e2e
 
@@ -54,15 +52,7 @@ async def world(core: Core, sandbox: RunningSandbox) -> World:
         (world.a.parent_5a, PARENT, "Līga"),
         (world.a.superuser, SUPERUSER, "Inese"),
     ):
-        await link_account(
-            core.uow(),
-            Viewer.console(),
-            person_id=person,
-            telegram_user_id=user_id,
-            chat_id=user_id,
-            language="lv",
-        )
-        await sandbox.client.create_user(name, user_id=user_id, language_code="lv")
+        await link_user(core, sandbox.client, person, user_id, name)
     return world
 
 

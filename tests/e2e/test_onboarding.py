@@ -15,14 +15,13 @@ import pytest
 
 from core.bootstrap import Core
 from core.clock import FakeClock
-from core.domain.access import Viewer
 from core.domain.invites import Purpose
-from core.services.accounts import identify, link_account
+from core.services.accounts import identify
 from core.services.invites import IssuedInvite, issue_invite
 from sandbox.client import SandboxClient
 from sandbox.server import RunningSandbox
 from tests.builders import World, build_world, viewer
-from tests.e2e.running import RunningBot, bot_settings, chat_log, exchange, press
+from tests.e2e.running import RunningBot, bot_settings, chat_log, exchange, link_user, press
 from tests.slipcheck import all_text, read_slips
 
 pytestmark = pytest.mark.e2e
@@ -40,15 +39,7 @@ async def world(core: Core, sandbox: RunningSandbox) -> World:
         (world.a.math_teacher, TEACHER, "lv", "Māra"),
         (world.a.superuser, SUPERUSER, "en", "Inese"),
     ):
-        await link_account(
-            core.uow(),
-            Viewer.console(),
-            person_id=person,
-            telegram_user_id=user_id,
-            chat_id=user_id,
-            language=language,
-        )
-        await sandbox.client.create_user(name, user_id=user_id, language_code=language)
+        await link_user(core, sandbox.client, person, user_id, name, language=language)
     await sandbox.client.create_user("Līga", user_id=LIGA, language_code="lv")
     await sandbox.client.create_user(
         "Kārlis", user_id=KARLIS, language_code="lv", phone="+371 29 000 002"

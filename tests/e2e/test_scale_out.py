@@ -30,8 +30,6 @@ from sqlalchemy import text
 from core.bootstrap import Core, build_core
 from core.clock import FakeClock
 from core.config import CoreSettings, DatabaseSettings
-from core.domain.access import Viewer
-from core.services.accounts import link_account
 from core.storage import tables as t
 from core.storage.database import create_engine
 from core.storage.tables import Base
@@ -39,7 +37,8 @@ from sandbox.server import RunningSandbox, running_sandbox
 from sandbox.state import SandboxConfig
 from tests.builders import build_world, insert, new_person
 from tests.conftest import NOW
-from tests.e2e.running import SECRET, TOKEN, until
+from tests.e2e.running import SECRET, TOKEN, link_user, until
+from tests.processes import alive
 
 pytestmark = pytest.mark.e2e
 
@@ -162,15 +161,7 @@ async def parents(core: Core, sandbox: RunningSandbox) -> list[int]:
         user_id = FIRST_USER + index
         person = await new_person(core, f"Parent{index}", "Scaleout")
         await insert(core, t.Guardianship(guardian_id=person, pupil_id=world.a.pupil_5a))
-        await link_account(
-            core.uow(),
-            Viewer.console(),
-            person_id=person,
-            telegram_user_id=user_id,
-            chat_id=user_id,
-            language="en",
-        )
-        await sandbox.client.create_user(f"Parent{index}", user_id=user_id, language_code="en")
+        await link_user(core, sandbox.client, person, user_id, f"Parent{index}", language="en")
         users.append(user_id)
     return users
 
@@ -239,15 +230,6 @@ async def cluster(config: Path, log: Path, port: int) -> AsyncIterator[Cluster]:
         for pid in running.started_pids():  # whatever the supervisor left behind
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-
-
-def alive(pid: int) -> bool:
-    """Whether ``pid`` is a running process (a zombie counts as gone)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 async def send_all(sandbox: RunningSandbox, plan: dict[int, list[str]]) -> None:

@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 from core.bootstrap import Core
 from core.domain.access import Viewer
 from core.domain.collation import latvian_key
-from core.services.accounts import link_account
 from core.services.schools import seed_demo
 from core.services.teacher_day import lesson_card
 from core.storage import tables as t
@@ -26,7 +25,7 @@ from sandbox.client import SandboxClient
 from sandbox.media import tiny_png
 from sandbox.server import RunningSandbox
 from tests.builders import viewer
-from tests.e2e.running import RunningBot, bot_settings, until
+from tests.e2e.running import RunningBot, bot_settings, link_user, until
 
 pytestmark = pytest.mark.e2e
 
@@ -104,16 +103,8 @@ async def test_a_teacher_fills_in_a_lesson_of_the_demo_school(
         today=TODAY,
     )
     teacher_id, group_id, period, group_name = await a_lesson_to_fill_in(core)
-    await link_account(
-        core.uow(),
-        Viewer.console(),
-        person_id=teacher_id,
-        telegram_user_id=TEACHER,
-        chat_id=TEACHER,
-        language="lv",
-    )
     client = sandbox.client
-    await client.create_user("Skolotājs", user_id=TEACHER, language_code="lv")
+    await link_user(core, client, teacher_id, TEACHER, "Skolotājs")
     # The test taps faster than a person: the anti-flood limit would rightly slow it down.
     settings = bot_settings(sandbox, "polling", flood_rate=100.0, flood_burst=100)
     running = await RunningBot(core, settings, "polling", None).started()

@@ -17,7 +17,6 @@ from core.bootstrap import Core
 from core.clock import FakeClock
 from core.domain.access import Viewer
 from core.services import timetable_changes as changes
-from core.services.accounts import link_account
 from core.services.timetable_import import import_timetable
 from core.storage import tables as t
 from core.storage.database import create_session_factory
@@ -25,7 +24,7 @@ from notifications.settings import NotificationsSettings
 from sandbox.server import RunningSandbox
 from tests.builders import World, viewer
 from tests.e2e.conftest import PARENT, TEACHER
-from tests.e2e.running import RunningBot, bot_settings, exchange, press, until
+from tests.e2e.running import RunningBot, bot_settings, exchange, link_user, press, until
 
 pytestmark = pytest.mark.e2e
 
@@ -95,15 +94,7 @@ async def test_a_published_substitution_reaches_each_affected_person_once_at_the
         (a.other_teacher, SUBSTITUTE, "Pēteris"),
         (a.superuser, SUPERUSER, "Inese"),
     ):
-        await link_account(
-            core.uow(),
-            Viewer.console(),
-            person_id=person,
-            telegram_user_id=user_id,
-            chat_id=user_id,
-            language="lv",
-        )
-        await sandbox.client.create_user(name, user_id=user_id, language_code="lv")
+        await link_user(core, sandbox.client, person, user_id, name)
 
     settings = product_settings(sandbox)
     running = await RunningBot(core, settings, "polling", None).started()
