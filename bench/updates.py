@@ -79,7 +79,10 @@ CONTENT_METHODS = frozenset(
 )
 PAGE = 4096
 PROFILE_ENV = "EJOURNAL_BENCH_PROFILE"  # a path: the bot process writes cProfile stats there
-TARGETS = {"updates_per_s": 400.0, "ratio_to_echo": 0.5, "p99_ms_at_rate": 100.0, "rss_mb": 200.0}
+# Issue #12's targets on the 2-core machine: at least (updates_per_s, ratio_to_echo), at most
+# (p99_ms_at_rate at 200 updates a second, rss_peak_mb under load).
+AT_LEAST = {"updates_per_s": 400.0, "ratio_to_echo": 0.5}
+AT_MOST = {"p99_ms_at_rate": 100.0, "rss_peak_mb": 200.0}
 
 
 @dataclass(frozen=True)
@@ -905,7 +908,18 @@ def report(
         "python": platform.python_version(),
         "total_s": round(seconds, 1),
     }
+    result["targets_met"] = targets_met(result)
     return result
+
+
+def targets_met(result: dict[str, Any]) -> dict[str, bool | None]:
+    """Each of issue #12's targets: met, missed, or None when not measured (``--no-echo``)."""
+    verdicts: dict[str, bool | None] = {}
+    for key, bar in AT_LEAST.items():
+        verdicts[key] = None if result.get(key) is None else result[key] >= bar
+    for key, bar in AT_MOST.items():
+        verdicts[key] = None if result.get(key) is None else result[key] <= bar
+    return verdicts
 
 
 # ------------------------------------------------------------------------------ the bots

@@ -73,3 +73,8 @@ def test_tiny_run_prints_one_json_line_with_the_figures(dialect: str) -> None:
     # Every user sends at least once in the closed loop: both roles are in its mix.
     assert {key.split("_")[0] for key in result["mix"]} == {"parent", "teacher"}
     assert sum(result["mix"].values()) == pytest.approx(1, abs=0.01)
+    # Each of the targets gets a verdict from the figures above.
+    met = result["targets_met"]
+    assert met["rss_peak_mb"] is (result["rss_peak_mb"] <= 200)
+    assert met["ratio_to_echo"] is (result["ratio_to_echo"] >= 0.5)
+    assert set(met) == {"updates_per_s", "ratio_to_echo", "p99_ms_at_rate", "rss_peak_mb"}
